@@ -1,0 +1,147 @@
+"""Categories, releases (one per imported file), monthly counts and census denominators."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from areas.models import Area, Level
+
+
+class Category(models.Model):
+    """A crime category as the sources name it: a major one, or a minor one under its major."""
+
+    class Denominator(models.TextChoices):
+        HOUSEHOLDS = "households", "households"
+        RESIDENTS = "residents", "residents"
+
+    name = models.CharField(max_length=200, help_text="as written in the source files")
+    slug = models.SlugField(max_length=200, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="minors"
+    )
+    shown = models.BooleanField(default=False, help_text="shown on the public site")
+    label = models.CharField(max_length=100, blank=True, help_text="public name, e.g. Burglary")
+    denominator = models.CharField(
+        max_length=10, choices=Denominator.choices, default=Denominator.RESIDENTS
+    )
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent=None), name="unique_major_name"
+            ),
+            models.UniqueConstraint(fields=["parent", "name"], name="unique_minor_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    @property
+    def public_name(self) -> str:
+        return self.label or self.name.capitalize()
+
+
+class CategoryAlias(models.Model):
+    """Maps a source's own category name (e.g. police.uk "Vehicle crime") to one of ours."""
+
+    source = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "name"], name="unique_alias_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.name} → {self.category}"
+
+
+class Release(models.Model):
+    """One imported file: where it came from, what it covers, who loaded it and when."""
+
+    class Source(models.TextChoices):
+        MPS = "mps", "MPS London Datastore"
+        POLICE_UK = "police-uk", "police.uk street-level"
+
+    source = models.CharField(max_length=20, choices=Source.choices)
+    # For police.uk: the force ("City of London Police"); for the MPS: "Metropolitan Police Service".
+    force = models.CharField(max_length=100)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    layout = models.CharField(max_length=40, help_text="e.g. mps-24-months, mps-historical")
+    first_month = models.DateField()
+    last_month = models.DateField()
+    file_name = models.CharField(max_length=300)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the file")
+    row_count = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "level", "checksum"], name="unique_file_per_source_level"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.first_month:%Y-%m} to {self.last_month:%Y-%m})"
+
+
+class MonthlyCount(models.Model):
+    """A count of recorded crimes for one area, category and month, as one release gave it."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="counts")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(help_text="first day of the month")
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "area", "category", "month"], name="unique_count_per_release"
+            )
+        ]
+        indexes = [models.Index(fields=["area", "category", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.category_id} {self.month:%Y-%m}: {self.count}"
+
+
+class CurrentMonth(models.Model):
+    """Which release is current for a (source, force, level, month): a newer file replaces it."""
+
+    source = models.CharField(max_length=20, choices=Release.Source.choices)
+    force = models.CharField(max_length=100)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    month = models.DateField()
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="current_months")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "force", "level", "month"], name="one_release_per_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.level} {self.month:%Y-%m} → release {self.release_id}"
+
+
+class Denominator(models.Model):
+    """Census 2021 residents and households for an area (LSOA exact; others summed from LSOAs)."""
+
+    area = models.OneToOneField(Area, on_delete=models.CASCADE, related_name="denominator")
+    residents = models.PositiveIntegerField()
+    households = models.PositiveIntegerField()
+    source = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.area_id}: {self.residents} residents, {self.households} households"
