@@ -145,3 +145,58 @@ class Denominator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id}: {self.residents} residents, {self.households} households"
+
+
+class Publication(models.Model):
+    """An immutable snapshot of every figure the site shows, built from the current releases."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    is_current = models.BooleanField(default=False)
+    latest_month = models.DateField(help_text="the latest month with data: the default end month")
+    releases = models.ManyToManyField(Release, related_name="publications")
+    figure_count = models.PositiveIntegerField(default=0)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_publication"
+            )
+        ]
+
+    def __str__(self) -> str:
+        current = " (current)" if self.is_current else ""
+        return f"Publication {self.pk} to {self.latest_month:%B %Y}{current}"
+
+
+class PublishedFigure(models.Model):
+    """One figure as published: disclosure control already applied, so every output reads it."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="figures")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(max_length=5)
+    end_month = models.DateField()
+    count = models.PositiveIntegerField(null=True, help_text="null when suppressed")
+    suppressed = models.BooleanField(default=False)
+    rate = models.FloatField(null=True, help_text="per 1,000 households or residents")
+    band = models.PositiveSmallIntegerField(null=True, help_text="index into crimestats.bands")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "area", "category", "period", "end_month"],
+                name="one_figure_per_cell",
+            ),
+            models.CheckConstraint(
+                condition=Q(suppressed=False) | Q(count=None, rate=None, band=None),
+                name="suppressed_figures_have_no_value",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.category_id} {self.period} {self.end_month:%Y-%m}"

@@ -1,0 +1,104 @@
+"""Month arithmetic: the one place that knows what "rolling 12 months" or "financial year" means.
+
+Months are ``datetime.date`` values on the first of the month. Pure functions, no Django.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from enum import StrEnum
+
+
+class Period(StrEnum):
+    MONTH = "month"
+    ROLLING_12 = "r12"
+    FYTD = "fytd"
+
+
+DEFAULT_PERIOD = Period.ROLLING_12
+FINANCIAL_YEAR_START_MONTH = 4  # the police and government financial year starts in April
+
+
+def month_of(value: date) -> date:
+    """The first day of the month that ``value`` falls in."""
+    return value.replace(day=1)
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + (month.month - 1) + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_range(first: date, last: date) -> list[date]:
+    """Every month from ``first`` to ``last`` inclusive (empty when ``last`` is earlier)."""
+    months, current = [], month_of(first)
+    while current <= last:
+        months.append(current)
+        current = add_months(current, 1)
+    return months
+
+
+def financial_year_start(month: date) -> date:
+    year = month.year if month.month >= FINANCIAL_YEAR_START_MONTH else month.year - 1
+    return date(year, FINANCIAL_YEAR_START_MONTH, 1)
+
+
+def months_in(period: Period, end: date) -> list[date]:
+    """The months a period ending at ``end`` adds up."""
+    if period == Period.MONTH:
+        return [end]
+    if period == Period.ROLLING_12:
+        return month_range(add_months(end, -11), end)
+    if period == Period.FYTD:
+        return month_range(financial_year_start(end), end)
+    raise ValueError(f"unknown period {period!r}")
+
+
+def same_period_last_year(end: date) -> date:
+    """The end month of the period a year earlier (same length, same months of the year)."""
+    return add_months(end, -12)
+
+
+def is_complete(period: Period, end: date, available: Iterable[date]) -> bool:
+    """A period can be shown only when every one of its months has data."""
+    have = set(available)
+    return all(month in have for month in months_in(period, end))
+
+
+def complete_ends(period: Period, available: Iterable[date]) -> list[date]:
+    """Every end month for which the period is complete, oldest first."""
+    have = sorted(set(available))
+    return [end for end in have if is_complete(period, end, have)]
+
+
+def month_label(month: date) -> str:
+    return month.strftime("%B %Y")
+
+
+def period_label(period: Period, end: date) -> str:
+    """Plain-English name of a period, e.g. "12 months to November 2025"."""
+    if period == Period.MONTH:
+        return month_label(end)
+    if period == Period.ROLLING_12:
+        return f"12 months to {month_label(end)}"
+    start = financial_year_start(end)
+    if start == end:
+        return f"{month_label(end)} (financial year to date)"
+    return f"{start:%B} to {month_label(end)} (financial year to date)"
+
+
+PERIOD_CHOICES = {
+    Period.ROLLING_12: "Last 12 months",
+    Period.FYTD: "Financial year to date",
+    Period.MONTH: "Latest month",
+}
+
+
+def parse_month(text: str) -> date:
+    """Parse ``YYYYMM`` or ``YYYY-MM``; raises ValueError with the offending text."""
+    digits = text.strip().replace("-", "")
+    if len(digits) != 6 or not digits.isdigit():
+        raise ValueError(f"{text!r} is not a month written YYYYMM or YYYY-MM")
+    year, month = int(digits[:4]), int(digits[4:])
+    if not 1 <= month <= 12 or year < 1900:
+        raise ValueError(f"{text!r} is not a real month")
+    return date(year, month, 1)
