@@ -67,7 +67,7 @@ class Release(models.Model):
         POLICE_UK = "police-uk", "police.uk street-level"
 
     source = models.CharField(max_length=20, choices=Source.choices)
-    # For police.uk: the force ("City of London Police"); for the MPS: "Metropolitan Police Service".
+    # The force that recorded the crimes, e.g. "City of London Police" on police.uk files.
     force = models.CharField(max_length=100)
     level = models.CharField(max_length=10, choices=Level.choices)
     layout = models.CharField(max_length=40, help_text="e.g. mps-24-months, mps-historical")

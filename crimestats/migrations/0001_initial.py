@@ -6,119 +6,277 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('areas', '0001_initial'),
+        ("areas", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='as written in the source files', max_length=200)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
-                ('shown', models.BooleanField(default=False, help_text='shown on the public site')),
-                ('label', models.CharField(blank=True, help_text='public name, e.g. Burglary', max_length=100)),
-                ('denominator', models.CharField(choices=[('households', 'households'), ('residents', 'residents')], default='residents', max_length=10)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='minors', to='crimestats.category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(help_text="as written in the source files", max_length=200),
+                ),
+                ("slug", models.SlugField(max_length=200, unique=True)),
+                ("shown", models.BooleanField(default=False, help_text="shown on the public site")),
+                (
+                    "label",
+                    models.CharField(
+                        blank=True, help_text="public name, e.g. Burglary", max_length=100
+                    ),
+                ),
+                (
+                    "denominator",
+                    models.CharField(
+                        choices=[("households", "households"), ("residents", "residents")],
+                        default="residents",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="minors",
+                        to="crimestats.category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['name'],
+                "verbose_name_plural": "categories",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CategoryAlias',
+            name="CategoryAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=20)),
-                ('name', models.CharField(max_length=200)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='crimestats.category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=20)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="aliases",
+                        to="crimestats.category",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Denominator',
+            name="Denominator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('residents', models.PositiveIntegerField()),
-                ('households', models.PositiveIntegerField()),
-                ('source', models.CharField(max_length=200)),
-                ('area', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='denominator', to='areas.area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("residents", models.PositiveIntegerField()),
+                ("households", models.PositiveIntegerField()),
+                ("source", models.CharField(max_length=200)),
+                (
+                    "area",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="denominator",
+                        to="areas.area",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Release',
+            name="Release",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('mps', 'MPS London Datastore'), ('police-uk', 'police.uk street-level')], max_length=20)),
-                ('force', models.CharField(max_length=100)),
-                ('level', models.CharField(choices=[('region', 'London'), ('borough', 'Borough'), ('ward', 'Ward'), ('lsoa', 'LSOA')], max_length=10)),
-                ('layout', models.CharField(help_text='e.g. mps-24-months, mps-historical', max_length=40)),
-                ('first_month', models.DateField()),
-                ('last_month', models.DateField()),
-                ('file_name', models.CharField(max_length=300)),
-                ('checksum', models.CharField(help_text='SHA-256 of the file', max_length=64)),
-                ('row_count', models.PositiveIntegerField(default=0)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('imported_at', models.DateTimeField(auto_now_add=True)),
-                ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("mps", "MPS London Datastore"),
+                            ("police-uk", "police.uk street-level"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("force", models.CharField(max_length=100)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("region", "London"),
+                            ("borough", "Borough"),
+                            ("ward", "Ward"),
+                            ("lsoa", "LSOA"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "layout",
+                    models.CharField(help_text="e.g. mps-24-months, mps-historical", max_length=40),
+                ),
+                ("first_month", models.DateField()),
+                ("last_month", models.DateField()),
+                ("file_name", models.CharField(max_length=300)),
+                ("checksum", models.CharField(help_text="SHA-256 of the file", max_length=64)),
+                ("row_count", models.PositiveIntegerField(default=0)),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                ("imported_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-imported_at'],
+                "ordering": ["-imported_at"],
             },
         ),
         migrations.CreateModel(
-            name='MonthlyCount',
+            name="MonthlyCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='first day of the month')),
-                ('count', models.PositiveIntegerField()),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='areas.area')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crimestats.category')),
-                ('release', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='counts', to='crimestats.release')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="first day of the month")),
+                ("count", models.PositiveIntegerField()),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="areas.area",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="crimestats.category",
+                    ),
+                ),
+                (
+                    "release",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="counts",
+                        to="crimestats.release",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CurrentMonth',
+            name="CurrentMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('mps', 'MPS London Datastore'), ('police-uk', 'police.uk street-level')], max_length=20)),
-                ('force', models.CharField(max_length=100)),
-                ('level', models.CharField(choices=[('region', 'London'), ('borough', 'Borough'), ('ward', 'Ward'), ('lsoa', 'LSOA')], max_length=10)),
-                ('month', models.DateField()),
-                ('release', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='current_months', to='crimestats.release')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("mps", "MPS London Datastore"),
+                            ("police-uk", "police.uk street-level"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("force", models.CharField(max_length=100)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("region", "London"),
+                            ("borough", "Borough"),
+                            ("ward", "Ward"),
+                            ("lsoa", "LSOA"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("month", models.DateField()),
+                (
+                    "release",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="current_months",
+                        to="crimestats.release",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent', None)), fields=('name',), name='unique_major_name'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent", None)), fields=("name",), name="unique_major_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='unique_minor_name'),
+            model_name="category",
+            constraint=models.UniqueConstraint(fields=("parent", "name"), name="unique_minor_name"),
         ),
         migrations.AddConstraint(
-            model_name='categoryalias',
-            constraint=models.UniqueConstraint(fields=('source', 'name'), name='unique_alias_per_source'),
+            model_name="categoryalias",
+            constraint=models.UniqueConstraint(
+                fields=("source", "name"), name="unique_alias_per_source"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='release',
-            constraint=models.UniqueConstraint(fields=('source', 'level', 'checksum'), name='unique_file_per_source_level'),
+            model_name="release",
+            constraint=models.UniqueConstraint(
+                fields=("source", "level", "checksum"), name="unique_file_per_source_level"
+            ),
         ),
         migrations.AddIndex(
-            model_name='monthlycount',
-            index=models.Index(fields=['area', 'category', 'month'], name='crimestats__area_id_866b7f_idx'),
+            model_name="monthlycount",
+            index=models.Index(
+                fields=["area", "category", "month"], name="crimestats__area_id_866b7f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monthlycount',
-            constraint=models.UniqueConstraint(fields=('release', 'area', 'category', 'month'), name='unique_count_per_release'),
+            model_name="monthlycount",
+            constraint=models.UniqueConstraint(
+                fields=("release", "area", "category", "month"), name="unique_count_per_release"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='currentmonth',
-            constraint=models.UniqueConstraint(fields=('source', 'force', 'level', 'month'), name='one_release_per_month'),
+            model_name="currentmonth",
+            constraint=models.UniqueConstraint(
+                fields=("source", "force", "level", "month"), name="one_release_per_month"
+            ),
         ),
     ]

@@ -6,55 +6,121 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('areas', '0001_initial'),
-        ('crimestats', '0001_initial'),
+        ("areas", "0001_initial"),
+        ("crimestats", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Publication',
+            name="Publication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('is_current', models.BooleanField(default=False)),
-                ('latest_month', models.DateField(help_text='the latest month with data: the default end month')),
-                ('figure_count', models.PositiveIntegerField(default=0)),
-                ('notes', models.TextField(blank=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('releases', models.ManyToManyField(related_name='publications', to='crimestats.release')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("is_current", models.BooleanField(default=False)),
+                (
+                    "latest_month",
+                    models.DateField(help_text="the latest month with data: the default end month"),
+                ),
+                ("figure_count", models.PositiveIntegerField(default=0)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "releases",
+                    models.ManyToManyField(related_name="publications", to="crimestats.release"),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PublishedFigure',
+            name="PublishedFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=5)),
-                ('end_month', models.DateField()),
-                ('count', models.PositiveIntegerField(help_text='null when suppressed', null=True)),
-                ('suppressed', models.BooleanField(default=False)),
-                ('rate', models.FloatField(help_text='per 1,000 households or residents', null=True)),
-                ('band', models.PositiveSmallIntegerField(help_text='index into crimestats.bands', null=True)),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='areas.area')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crimestats.category')),
-                ('publication', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='figures', to='crimestats.publication')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=5)),
+                ("end_month", models.DateField()),
+                ("count", models.PositiveIntegerField(help_text="null when suppressed", null=True)),
+                ("suppressed", models.BooleanField(default=False)),
+                (
+                    "rate",
+                    models.FloatField(help_text="per 1,000 households or residents", null=True),
+                ),
+                (
+                    "band",
+                    models.PositiveSmallIntegerField(
+                        help_text="index into crimestats.bands", null=True
+                    ),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="areas.area",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="crimestats.category",
+                    ),
+                ),
+                (
+                    "publication",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="figures",
+                        to="crimestats.publication",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='publication',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('is_current',), name='one_current_publication'),
+            model_name="publication",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)),
+                fields=("is_current",),
+                name="one_current_publication",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='publishedfigure',
-            constraint=models.UniqueConstraint(fields=('publication', 'area', 'category', 'period', 'end_month'), name='one_figure_per_cell'),
+            model_name="publishedfigure",
+            constraint=models.UniqueConstraint(
+                fields=("publication", "area", "category", "period", "end_month"),
+                name="one_figure_per_cell",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='publishedfigure',
-            constraint=models.CheckConstraint(condition=models.Q(('suppressed', False), models.Q(('band', None), ('count', None), ('rate', None)), _connector='OR'), name='suppressed_figures_have_no_value'),
+            model_name="publishedfigure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("suppressed", False),
+                    models.Q(("band", None), ("count", None), ("rate", None)),
+                    _connector="OR",
+                ),
+                name="suppressed_figures_have_no_value",
+            ),
         ),
     ]
