@@ -23,9 +23,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 # Project-local services started by `make run` / `make test` (see Makefile) unless overridden.
-DATABASE_URL = os.environ.get(
-    "DATABASE_URL", "postgis://crimemap@127.0.0.1:55432/crimemap"
-)
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgis://crimemap@127.0.0.1:55432/crimemap")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:56379/0")
 
 CRIMEMAP_DATA_DIR = Path(
