@@ -13,7 +13,7 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
-from areas.models import Area, Level
+from areas.models import Area, BoundarySet, Level
 from crimestats import disclosure
 from crimestats.bands import band_for
 from crimestats.models import Category, CurrentMonth, Denominator, Publication, Release
@@ -228,6 +228,19 @@ def build_publication(
     if make_current:
         switch_to(publication=publication)
     return publication
+
+
+def publication_is_stale() -> bool:
+    """True when the current releases or boundaries differ from what the site publishes."""
+    current = Publication.objects.filter(is_current=True).first()
+    if current is None:
+        return True
+    in_use = set(
+        Release.objects.filter(current_months__isnull=False).distinct().values_list("id", flat=True)
+    )
+    if in_use != set(current.releases.values_list("id", flat=True)):
+        return True
+    return BoundarySet.objects.filter(is_current=True, created_at__gt=current.created_at).exists()
 
 
 @transaction.atomic
