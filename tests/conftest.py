@@ -1,0 +1,48 @@
+"""Shared fixtures: one session-scoped load of the real London data, a clean cache per run.
+
+Tests that need the London data take the `london` fixture and are marked `london`. Never use
+`transactional_db` in this suite: pytest-django flushes every table after such a test, which
+would throw away the session's London load for every test that follows.
+"""
+
+import io
+import os
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+
+def pytest_configure(config):
+    """Tests use their own Redis database, so clearing it never touches a running site's cache."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.conf import settings
+
+    url = urlsplit(settings.CACHES["default"]["LOCATION"])
+    settings.CACHES["default"]["LOCATION"] = urlunsplit(url._replace(path="/15"))
+    settings.CACHES["default"]["KEY_PREFIX"] = "crimemap-test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_cache(django_db_setup):
+    cache.clear()
+    yield
+
+
+@pytest.fixture(scope="session")
+def london(django_db_setup, django_db_blocker):
+    """The whole real London data, loaded once per session (a second load changes nothing)."""
+    with django_db_blocker.unblock():
+        out = io.StringIO()
+        call_command("load_london", "--no-progress", stdout=out)
+        cache.clear()
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.path.exists(path):
+        pytest.fail(f"Chromium not found at {path}: run `make test`, which installs it")
+    return path
