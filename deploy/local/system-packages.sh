@@ -3,7 +3,7 @@
 set -euo pipefail
 
 PACKAGES=(postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-c1v5 libproj25
-          redis-server chromium fonts-dejavu-core)
+          redis-server chromium fonts-dejavu-core time)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
