@@ -1,0 +1,195 @@
+"""Read boundary files in any format GDAL reads and check that they fit a level, before any write.
+
+Features are numbered from 1 in file order (across layers), which is how errors locate them:
+UploadError.row is the feature number, UploadError.column the field.
+"""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import shapely
+from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
+from django.contrib.gis.gdal.error import GDALException
+from shapely.geometry import MultiPolygon
+
+from areas.importers.errors import UploadError
+from areas.importers.fields import CODE_FIELDS, NAME_FIELDS, describe, find_field
+from areas.models import CODE_PREFIX, Level
+from areas.services.geometry import to_multipolygon
+
+BNG_SRID = 27700
+POLYGON_TYPES = {"Polygon", "MultiPolygon", "GeometryCollection"}
+
+
+@dataclass(frozen=True)
+class BoundaryFeature:
+    """One area read from a file: code, name and a valid MultiPolygon in EPSG:27700."""
+
+    code: str
+    name: str
+    geometry: MultiPolygon = field(repr=False)
+    file: str
+    number: int
+    # Every other attribute, keyed by the field name as spelled in the file.
+    attributes: dict[str, object] = field(default_factory=dict, repr=False)
+    code_field: str = "code"
+
+    def attribute(self, name: str) -> str:
+        """An attribute as a stripped string (case-insensitive field name), "" if absent."""
+        for key, value in self.attributes.items():
+            if key.lower() == name.lower():
+                return "" if value is None else str(value).strip()
+        return ""
+
+
+def code_pattern(level: str) -> re.Pattern[str]:
+    return re.compile(rf"{CODE_PREFIX[level]}\d{{6}}")
+
+
+def check_code(*, code: str, level: str, file: str, row: int | None, column: str) -> str:
+    """The code upper-cased, or UploadError when it is empty or not a code of this level."""
+    code = code.strip().upper()
+    if not code:
+        raise UploadError(file, f"the {Level(level).label} code is empty", row, column, code)
+    if not code_pattern(level).fullmatch(code):
+        prefix = CODE_PREFIX[level]
+        raise UploadError(
+            file,
+            f"not a {Level(level).label} code: {Level(level).label} codes are {prefix} and six "
+            "digits (is this file for another level?)",
+            row,
+            column,
+            code,
+        )
+    return code
+
+
+def read_geometries(path: Path) -> Iterable[tuple[int, dict[str, object], MultiPolygon | None]]:
+    """(feature number, attributes, geometry in EPSG:27700) for every feature of every layer."""
+    name = path.name
+    try:
+        source = DataSource(str(path))
+    except GDALException as error:
+        raise UploadError(name, f"GDAL cannot read this file ({error})") from error
+    target = SpatialReference(BNG_SRID)
+    number = 0
+    for layer in source:
+        transform = _transform_for(layer_srs=layer.srs, target=target, file=name)
+        fields = list(layer.fields)
+        for feature in layer:
+            number += 1
+            attributes = {f: feature.get(f) for f in fields}
+            ogr = feature.geom
+            if ogr is None or ogr.empty:
+                yield number, attributes, None
+                continue
+            if transform is not None:
+                ogr.transform(transform)
+            geometry = shapely.from_wkb(bytes(ogr.wkb))
+            if geometry.geom_type not in POLYGON_TYPES:
+                raise UploadError(
+                    name,
+                    f"the geometry is a {geometry.geom_type}, not a polygon",
+                    number,
+                    "geometry",
+                )
+            yield number, attributes, to_multipolygon(geometry)
+
+
+def _transform_for(
+    *, layer_srs: SpatialReference | None, target: SpatialReference, file: str
+) -> CoordTransform | None:
+    """None when the layer is already in British National Grid (so coordinates stay exact)."""
+    if layer_srs is None:
+        raise UploadError(file, "the file has no coordinate reference system (a .prj is missing?)")
+    srid = layer_srs.srid
+    if srid is None:
+        try:
+            identified = layer_srs.clone()
+            identified.identify_epsg()
+            srid = identified.srid
+        except GDALException:
+            srid = None
+    if srid == BNG_SRID:
+        return None
+    return CoordTransform(layer_srs, target)
+
+
+def read_boundary_file(*, path: Path, level: str) -> list[BoundaryFeature]:
+    """Every feature of one file, with its code and name checked against the level."""
+    name = path.name
+    features: list[BoundaryFeature] = []
+    code_field = name_field = None
+    for number, attributes, geometry in read_geometries(path):
+        if code_field is None:
+            fields = list(attributes)
+            code_field = find_field(fields=fields, patterns=CODE_FIELDS[level])
+            name_field = find_field(fields=fields, patterns=NAME_FIELDS[level])
+            if code_field is None:
+                raise UploadError(
+                    name,
+                    f"no {Level(level).label} code field: expected one of "
+                    f"{describe(CODE_FIELDS[level])}; the file has {', '.join(fields) or 'none'}",
+                )
+            if name_field is None:
+                raise UploadError(
+                    name,
+                    f"no {Level(level).label} name field: expected one of "
+                    f"{describe(NAME_FIELDS[level])}; the file has {', '.join(fields) or 'none'}",
+                )
+        raw_code = attributes.get(code_field)
+        code = check_code(
+            code="" if raw_code is None else str(raw_code),
+            level=level,
+            file=name,
+            row=number,
+            column=code_field,
+        )
+        area_name = str(attributes.get(name_field) or "").strip()
+        if not area_name:
+            raise UploadError(name, "the name is empty", number, name_field, area_name)
+        if geometry is None or geometry.is_empty:
+            raise UploadError(name, "the feature has no polygon", number, "geometry")
+        features.append(
+            BoundaryFeature(
+                code=code,
+                name=area_name,
+                geometry=geometry,
+                file=name,
+                number=number,
+                attributes=attributes,
+                code_field=code_field,
+            )
+        )
+    if not features:
+        raise UploadError(name, "the file has no features")
+    return features
+
+
+def read_boundary_files(*, paths: Sequence[Path], level: str) -> list[BoundaryFeature]:
+    """All features of several files (e.g. one shapefile per borough); codes unique across them."""
+    features: list[BoundaryFeature] = []
+    for path in paths:
+        features.extend(read_boundary_file(path=path, level=level))
+    check_unique(features)
+    return features
+
+
+def check_unique(features: Sequence[BoundaryFeature]) -> None:
+    """UploadError at the second feature with a code already seen."""
+    seen: dict[str, BoundaryFeature] = {}
+    for feature in features:
+        first = seen.setdefault(feature.code, feature)
+        if first is not feature:
+            where = f"feature {first.number}" + (
+                f" of {first.file}" if first.file != feature.file else ""
+            )
+            raise UploadError(
+                feature.file,
+                f"duplicate code: {where} has it too",
+                feature.number,
+                feature.code_field,
+                feature.code,
+            )

@@ -1,0 +1,79 @@
+"""Small reads of the current geography for the pages (current boundary sets only)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import F, FloatField, Func, QuerySet
+
+from areas.models import Area
+
+
+@dataclass(frozen=True)
+class DisplayShape:
+    """What a server-drawn SVG map needs of an area; extent is of the full geometry, y = -north."""
+
+    id: int
+    code: str
+    name: str
+    slug: str
+    level: str
+    svg_path: str
+    extent: tuple[float, float, float, float]  # min x, min y, max x, max y in SVG coordinates
+
+
+def _bound(function: str) -> Func:
+    return Func(F("geometry"), function=function, output_field=FloatField())
+
+
+def current_areas() -> QuerySet[Area]:
+    return Area.objects.filter(boundary_set__is_current=True)
+
+
+def area_by_code(*, level: str, code: str) -> Area | None:
+    """The current area with this official code (any case), or None."""
+    return (
+        current_areas()
+        .filter(level=level, code=code.strip().upper())
+        .select_related("parent", "best_fit_ward", "boundary_set")
+        .first()
+    )
+
+
+def children(*, area: Area, level: str) -> QuerySet[Area]:
+    """Current areas of a level whose parent is this area (a borough's wards or LSOAs), by name."""
+    return current_areas().filter(parent=area, level=level).order_by("name")
+
+
+def neighbours(*, area: Area) -> QuerySet[Area]:
+    """Areas sharing a stretch of boundary with this one (same level and set), by name."""
+    return area.neighbours.filter(boundary_set__is_current=True).order_by("name")
+
+
+def display_shapes(*, areas: Iterable[Area] | QuerySet[Area]) -> list[DisplayShape]:
+    """Display outlines of many areas in one query, in the order of codes."""
+    ids = areas.values("id") if isinstance(areas, QuerySet) else [a.pk for a in areas]
+    rows = (
+        Area.objects.filter(pk__in=ids)
+        .annotate(
+            xmin=_bound("ST_XMin"),
+            ymin=_bound("ST_YMin"),
+            xmax=_bound("ST_XMax"),
+            ymax=_bound("ST_YMax"),
+        )
+        .order_by("code")
+        .values_list(
+            "id", "code", "name", "slug", "level", "svg_path", "xmin", "ymin", "xmax", "ymax"
+        )
+    )
+    return [
+        DisplayShape(
+            id=pk,
+            code=code,
+            name=name,
+            slug=slug,
+            level=level,
+            svg_path=svg,
+            extent=(xmin, -ymax, xmax, -ymin),
+        )
+        for pk, code, name, slug, level, svg, xmin, ymin, xmax, ymax in rows
+    ]
