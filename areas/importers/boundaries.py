@@ -48,17 +48,26 @@ def code_pattern(level: str) -> re.Pattern[str]:
     return re.compile(rf"{CODE_PREFIX[level]}\d{{6}}")
 
 
+# How errors name each level's areas: (singular with article, plural).
+LEVEL_WORDS = {
+    Level.REGION: ("a region", "region"),
+    Level.BOROUGH: ("a borough", "borough"),
+    Level.WARD: ("a ward", "ward"),
+    Level.LSOA: ("an LSOA", "LSOA"),
+}
+
+
 def check_code(*, code: str, level: str, file: str, row: int | None, column: str) -> str:
     """The code upper-cased, or UploadError when it is empty or not a code of this level."""
     code = code.strip().upper()
+    article, word = LEVEL_WORDS[Level(level)]
     if not code:
-        raise UploadError(file, f"the {Level(level).label} code is empty", row, column, code)
+        raise UploadError(file, f"the {word} code is empty", row, column, code)
     if not code_pattern(level).fullmatch(code):
-        prefix = CODE_PREFIX[level]
         raise UploadError(
             file,
-            f"not a {Level(level).label} code: {Level(level).label} codes are {prefix} and six "
-            "digits (is this file for another level?)",
+            f"not {article} code: {word} codes are {CODE_PREFIX[level]} and six digits "
+            "(is this a file of another level?)",
             row,
             column,
             code,
@@ -130,13 +139,13 @@ def read_boundary_file(*, path: Path, level: str) -> list[BoundaryFeature]:
             if code_field is None:
                 raise UploadError(
                     name,
-                    f"no {Level(level).label} code field: expected one of "
+                    f"no {LEVEL_WORDS[Level(level)][1]} code field: expected one of "
                     f"{describe(CODE_FIELDS[level])}; the file has {', '.join(fields) or 'none'}",
                 )
             if name_field is None:
                 raise UploadError(
                     name,
-                    f"no {Level(level).label} name field: expected one of "
+                    f"no {LEVEL_WORDS[Level(level)][1]} name field: expected one of "
                     f"{describe(NAME_FIELDS[level])}; the file has {', '.join(fields) or 'none'}",
                 )
         raw_code = attributes.get(code_field)
@@ -165,6 +174,7 @@ def read_boundary_file(*, path: Path, level: str) -> list[BoundaryFeature]:
         )
     if not features:
         raise UploadError(name, "the file has no features")
+    check_unique(features)
     return features
 
 
