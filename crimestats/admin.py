@@ -79,6 +79,8 @@ class MonthlyCountAdmin(ReadOnlyAdmin):
     show_full_result_count = False  # millions of rows: skip the extra COUNT(*)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff and super().has_view_permission(
-            request, obj
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and super().has_view_permission(request, obj)
         )

@@ -1,12 +1,14 @@
 """Fixtures for the crimestats importer tests.
 
-`london_crime` is the real London crime data for the importer integration tests. It uses the
-shared `london` fixture (tests/conftest.py, the full `load_london`) once the areas loader
-exists; until then (TEMPORARY) it loads the crime data over stand-in areas (square geometries;
-codes, names, parents and best-fit wards from the census and MPS files) and removes them after.
+`london_crime` is the real London crime data for the importer integration tests: the shared
+`london` fixture (tests/conftest.py, the full `load_london`). TEMPORARY, while the areas loader
+is being built: with CRIMESTATS_STANDIN_AREAS=1 it loads only the crime data, over stand-in
+areas (square geometries; codes, names, parents and best-fit wards from the census and MPS
+files), and removes them afterwards.
 """
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -92,14 +94,6 @@ def _standin_areas(data_dir: Path) -> list:
     return list(sets.values())
 
 
-def _areas_loader_exists() -> bool:
-    try:
-        from areas.services.london import load_london_areas  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="session")
 def london_crime(request, django_db_setup, django_db_blocker):
     import time
@@ -107,7 +101,7 @@ def london_crime(request, django_db_setup, django_db_blocker):
     from crimestats.models import Category, MonthlyCount, Release
     from crimestats.services.london import load_london_crime
 
-    if _areas_loader_exists():
+    if not os.environ.get("CRIMESTATS_STANDIN_AREAS"):
         request.getfixturevalue("london")
         yield None
         return
