@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import F, Func, Q
+from django.db.models import F, FloatField, Func, Q
 
 from areas.models import Area, Level
 from crimestats import disclosure
@@ -101,10 +101,10 @@ def _map_members(area: Area):
     else:
         members = current.filter(Q(pk=area.pk) | Q(pk__in=area.neighbours.values("pk")))
     return members.annotate(
-        xmin=Func(F("geometry"), function="ST_XMin"),
-        xmax=Func(F("geometry"), function="ST_XMax"),
-        ymin=Func(F("geometry"), function="ST_YMin"),
-        ymax=Func(F("geometry"), function="ST_YMax"),
+        xmin=Func(F("geometry"), function="ST_XMin", output_field=FloatField()),
+        xmax=Func(F("geometry"), function="ST_XMax", output_field=FloatField()),
+        ymin=Func(F("geometry"), function="ST_YMin", output_field=FloatField()),
+        ymax=Func(F("geometry"), function="ST_YMax", output_field=FloatField()),
     ).only("id", "code", "name", "slug", "level", "svg_path")
 
 
