@@ -90,7 +90,10 @@ def read_geometries(path: Path) -> Iterable[tuple[int, dict[str, object], MultiP
         for feature in layer:
             number += 1
             attributes = {f: feature.get(f) for f in fields}
-            ogr = feature.geom
+            try:
+                ogr = feature.geom
+            except GDALException:  # a feature without geometry
+                ogr = None
             if ogr is None or ogr.empty:
                 yield number, attributes, None
                 continue
@@ -178,7 +181,7 @@ def read_boundary_file(*, path: Path, level: str) -> list[BoundaryFeature]:
     return features
 
 
-def read_boundary_files(*, paths: Sequence[Path], level: str) -> list[BoundaryFeature]:
+def read_boundary_files(*, paths: Iterable[Path], level: str) -> list[BoundaryFeature]:
     """All features of several files (e.g. one shapefile per borough); codes unique across them."""
     features: list[BoundaryFeature] = []
     for path in paths:

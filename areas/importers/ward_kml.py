@@ -5,7 +5,7 @@ carry no names, so names and boroughs come from the ONS LSOA → ward lookup.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import shapely
@@ -35,7 +35,7 @@ def ward_code_from_file_name(path: Path) -> str:
     return match.group(1).upper()
 
 
-def read_ward_kml_files(*, paths: Sequence[Path], lookup: LsoaWardLookup) -> list[BoundaryFeature]:
+def read_ward_kml_files(*, paths: Iterable[Path], lookup: LsoaWardLookup) -> list[BoundaryFeature]:
     """One feature per file: all its placemarks' polygons together, named from the lookup."""
     features: list[BoundaryFeature] = []
     for path in paths:

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from shapely.geometry import MultiPolygon
 
 from areas.models import Area, BoundarySet, Level
+from areas.services.boundary_sets import invalidate_cache
 from areas.services.geometry import to_multipolygon
 
 BNG_SRID = 27700
@@ -97,6 +98,7 @@ def store_display(*, ids: list[int], geometries: np.ndarray) -> int:
             "FROM display_stage AS s WHERE a.id = s.id"
         )
         cursor.execute("DROP TABLE display_stage")
+    invalidate_cache(Area)
     return sum(len(p) for p in paths)
 
 

@@ -115,6 +115,7 @@ def load_london_areas(
     if todo:
         with transaction.atomic():
             loader = _Loader(sources=sources, checksums=wanted, log=log, progress=progress)
+            loader.read(todo)
             for level in LEVEL_ORDER:
                 if level in todo:
                     mismatches += loader.load(level)
@@ -146,7 +147,9 @@ class _Loader:
         self.checksums = checksums
         self.log = log
         self.progress = progress and sys.stderr.isatty()
+        self._boroughs: list[BoundaryFeature] | None = None
         self._lsoas: list[BoundaryFeature] | None = None
+        self._wards: list[BoundaryFeature] | None = None
         self._lookup: LsoaWardLookup | None = None
 
     def load(self, level: str) -> int:
@@ -178,15 +181,40 @@ class _Loader:
         )
         return mismatches
 
-    # Reading (each file once, everything checked before the first write of its level)
+    # Reading: each file once, all of them checked before the first write
+
+    def read(self, levels: Iterable[str]) -> None:
+        """Read and check every file the levels need, before the first write."""
+        levels = set(levels)
+        if Level.BOROUGH in levels:
+            self.borough_features()
+        if levels & {Level.BOROUGH, Level.LSOA}:
+            self.lsoa_features()
+        if Level.WARD in levels:
+            self.ward_features()
+        if Level.LSOA in levels:
+            self.lookup()
+
+    def borough_features(self) -> list[BoundaryFeature]:
+        if self._boroughs is None:
+            self._boroughs = read_boundary_file(path=self.sources.borough_file, level=Level.BOROUGH)
+        return self._boroughs
 
     def lsoa_features(self) -> list[BoundaryFeature]:
         if self._lsoas is None:
             files = tqdm(
                 self.sources.lsoa_files, desc="LSOA files", disable=not self.progress, leave=False
             )
-            self._lsoas = read_boundary_files(paths=list(files), level=Level.LSOA)
+            self._lsoas = read_boundary_files(paths=files, level=Level.LSOA)
         return self._lsoas
+
+    def ward_features(self) -> list[BoundaryFeature]:
+        if self._wards is None:
+            files = tqdm(
+                self.sources.ward_files, desc="ward KMLs", disable=not self.progress, leave=False
+            )
+            self._wards = read_ward_kml_files(paths=files, lookup=self.lookup())
+        return self._wards
 
     def lookup(self) -> LsoaWardLookup:
         if self._lookup is None:
@@ -208,7 +236,7 @@ class _Loader:
         Thames, the other is generalised), so the union is what keeps every LSOA inside its
         borough.
         """
-        boroughs = read_boundary_file(path=self.sources.borough_file, level=Level.BOROUGH)
+        boroughs = self.borough_features()
         by_code = {b.code: b for b in boroughs}
         groups: dict[str, list] = defaultdict(list)
         for lsoa in self.lsoa_features():
@@ -268,10 +296,7 @@ class _Loader:
     def load_wards(self) -> BoundarySet:
         """The Met's wards from police.uk KMLs, cleaned into a coverage; names from the lookup."""
         lookup = self.lookup()
-        files = tqdm(
-            self.sources.ward_files, desc="ward KMLs", disable=not self.progress, leave=False
-        )
-        wards = read_ward_kml_files(paths=list(files), lookup=lookup)
+        wards = self.ward_features()
         borough_column = lookup.columns["lad_code"]
         boroughs = self.borough_ids(file=lookup.file, column=borough_column)
         for ward in wards:

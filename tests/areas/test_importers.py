@@ -210,3 +210,24 @@ def test_same_ward_twice_with_and_without_n(fixtures_dir, tmp_path):
         "E05000001N.kml, row 1, column 'file name': duplicate code: feature 1 of E05000001.kml "
         "has it too (value 'E05000001')"
     )
+
+
+@pytest.mark.parametrize(
+    ("geometry", "reason"),
+    [
+        ("null", "the feature has no polygon"),
+        (
+            '{"type": "LineString", "coordinates": [[0, 51], [0.1, 51.1]]}',
+            "the geometry is a LineString, not a polygon",
+        ),
+    ],
+)
+def test_a_feature_without_a_polygon_is_refused(tmp_path, geometry, reason):
+    path = tmp_path / "lines.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"LSOA21CD": "E01000001", "LSOA21NM": "A"}, "geometry": ' + geometry + "}]}"
+    )
+    with pytest.raises(UploadError) as error:
+        read_boundary_file(path=path, level=Level.LSOA)
+    assert str(error.value) == f"lines.geojson, row 1, column 'geometry': {reason}"
