@@ -85,6 +85,8 @@ def read_geometries(path: Path) -> Iterable[tuple[int, dict[str, object], MultiP
     target = SpatialReference(BNG_SRID)
     number = 0
     for layer in source:
+        if layer.geom_type.name == "None":
+            continue  # an attribute table, e.g. a GeoPackage's layer_styles
         transform = _transform_for(layer_srs=layer.srs, target=target, file=name)
         fields = list(layer.fields)
         for feature in layer:

@@ -116,6 +116,7 @@ def load_london_areas(
         with transaction.atomic():
             loader = _Loader(sources=sources, checksums=wanted, log=log, progress=progress)
             loader.read(todo)
+            log(f"areas: files read and checked in {time.monotonic() - started:.1f} s")
             for level in LEVEL_ORDER:
                 if level in todo:
                     mismatches += loader.load(level)
