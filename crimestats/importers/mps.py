@@ -229,7 +229,8 @@ def _parse(csv_file: CsvFile, layout: WideLayout, *, progress: bool) -> _Parsed:
         if key in rows:
             # Same ward and category under another borough name (Heathrow Villages): sum.
             rows[key] = [a + b for a, b in zip(rows[key], counts, strict=True)]
-            merged[value] += 1
+            if area_id != LONDON_ONLY:  # non-boroughs all add up into London, as intended
+                merged[value] += 1
         else:
             rows[key] = counts
         if area_id == LONDON_ONLY:

@@ -4,9 +4,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from cachalot.api import invalidate
 from django.db import connection
 
-from crimestats.models import CurrentMonth, Release
+from crimestats.models import CurrentMonth, MonthlyCount, Release
 
 COPY_COUNTS = (
     "COPY crimestats_monthlycount (release_id, area_id, category_id, month, count) FROM STDIN"
@@ -78,6 +79,8 @@ def copy_counts(
         if buffer:
             copy.write("".join(buffer))
             written += len(buffer)
+    # django-cachalot cannot see a COPY: drop its cached MonthlyCount queries explicitly.
+    invalidate(MonthlyCount)
     return written
 
 

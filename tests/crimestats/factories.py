@@ -1,13 +1,16 @@
 """A tiny London for importer tests: London, three boroughs, three wards, five LSOAs.
 
-Geometries are simple squares (the importers never look at them). Existing current boundary
-sets are demoted inside the test's transaction, so a real London load in the same database
-never collides with these rows (the test's rollback restores it).
+Geometries are simple squares (the importers never look at them). The test database may also
+hold the session's real London load, so make_london first sets it aside inside the test's
+transaction (the rollback restores it): current boundary sets are demoted, current months
+forgotten, and categories the real files created (hidden ones) removed.
 """
 
 from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.db import connection
 
 from areas.models import Area, BoundarySet, Level
+from crimestats.models import CurrentMonth
 
 BOROUGHS = {
     "E09000001": "City of London",
@@ -53,8 +56,19 @@ def make_area(bset: BoundarySet, code: str, name: str, n: int, **extra) -> Area:
     )
 
 
+def set_aside_existing_data() -> None:
+    CurrentMonth.objects.all().delete()
+    with connection.cursor() as cursor:
+        # Raw SQL: the ORM's PROTECT check would scan millions of counts, and the test's
+        # rollback puts everything back anyway.
+        hidden = "SELECT id FROM crimestats_category WHERE NOT shown"
+        cursor.execute(f"DELETE FROM crimestats_categoryalias WHERE category_id IN ({hidden})")
+        cursor.execute(f"DELETE FROM crimestats_category WHERE id IN ({hidden})")
+
+
 def make_london() -> dict[str, Area]:
     """Create the tiny London and return its areas by code."""
+    set_aside_existing_data()
     areas: dict[str, Area] = {}
     sets = {level: boundary_set(level) for level in Level}
     london = make_area(sets[Level.REGION], "E12000007", "London", 0)

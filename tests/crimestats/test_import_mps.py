@@ -355,3 +355,33 @@ def test_not_utf8_is_an_error(tiny_london, tmp_path):
         load(path)
 
     assert raised.value.row == 3
+
+
+def test_several_non_boroughs_add_up_into_london(tiny_london, tmp_path):
+    path = tmp_path / "borough-historical.csv"
+    path.write_text(
+        "MajorText,MinorText,BoroughName,202401\n"
+        "BURGLARY,RES BURGLARY OF A HOME,Barnet,5\n"
+        "BURGLARY,RES BURGLARY OF A HOME,Unknown,2\n"
+        "BURGLARY,RES BURGLARY OF A HOME,London Heathrow and London City Airports,3\n"
+    )
+
+    borough, region = load(path).releases
+
+    assert stored(region) == {("E12000007", "BURGLARY / RES BURGLARY OF A HOME", m("202401")): 10}
+    assert stored(borough) == {("E09000003", "BURGLARY / RES BURGLARY OF A HOME", m("202401")): 5}
+    assert borough.warnings == [
+        "'London Heathrow and London City Airports' is not a borough: its 3 crimes count in "
+        "London only",
+        "'Unknown' is not a borough: its 2 crimes count in London only",
+        "Met boroughs with no rows in this file: E09000002",
+    ]
+
+
+def test_counts_read_through_the_query_cache_are_fresh_after_copy(tiny_london, fixtures_dir):
+    tiny = MonthlyCount.objects.filter(area__boundary_set__is_current=True)
+    assert tiny.count() == 0  # cached by django-cachalot
+
+    load(fixtures_dir / "mps_lsoa.csv")
+
+    assert tiny.all().count() == 13
