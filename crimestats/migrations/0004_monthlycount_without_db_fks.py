@@ -5,26 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('areas', '0001_initial'),
-        ('crimestats', '0003_seed_categories'),
+        ("areas", "0001_initial"),
+        ("crimestats", "0003_seed_categories"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='monthlycount',
-            name='area',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='areas.area'),
+            model_name="monthlycount",
+            name="area",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="areas.area",
+            ),
         ),
         migrations.AlterField(
-            model_name='monthlycount',
-            name='category',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crimestats.category'),
+            model_name="monthlycount",
+            name="category",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="crimestats.category",
+            ),
         ),
         migrations.AlterField(
-            model_name='monthlycount',
-            name='release',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='counts', to='crimestats.release'),
+            model_name="monthlycount",
+            name="release",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="counts",
+                to="crimestats.release",
+            ),
         ),
     ]
