@@ -3,10 +3,34 @@
 Pure Python. At the protected levels (ward and LSOA by default) a count of 1 to threshold-1 is
 published as "fewer than <threshold>", with no rate and no band; 0 and larger counts are exact.
 Borough and London figures are exact. Threshold and levels come from settings.
+
+That primary rule is not enough on its own: a hidden month can be worked out from figures that
+are published, e.g. FYTD(m) - FYTD(m-1), R12(m) - R12(m-1) + M(m-12), a parent total minus its
+other children, or last release's figures beside this one's. So every figure published at a
+protected level gets one of three statuses:
+
+- ``EXACT``: the value is shown;
+- ``SMALL``: shown as "fewer than 5" (the public then knows it is 1 to 4);
+- ``WITHHELD``: shown as "not shown" and tells nothing (secondary suppression; also used for a
+  small figure when even "fewer than 5" would give something away, e.g. two "fewer than 5"
+  months inside a "fewer than 5" year cap each month at 3).
+
+``protect`` chooses the statuses for a whole ``Table`` of figures: primary suppression first,
+then, as long as the LP audit (``crimestats.audit``) can narrow a small figure's possible values,
+it withholds the cheapest figure among those that pin it, and audits again. Withholding only
+ever removes published information, so a figure that passed once passes for good, and only the
+failing ones are audited again.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from time import perf_counter
+
+from crimestats import audit as lp
+from crimestats.periods import Period, complete_ends, financial_year_start, months_in
 
 
 @dataclass(frozen=True)
@@ -27,6 +51,25 @@ class Policy:
     def label(self) -> str:
         return f"fewer than {self.threshold}"
 
+    @property
+    def withheld_label(self) -> str:
+        return "not shown"
+
+    @property
+    def small_range(self) -> tuple[int, int]:
+        """What the public may infer from "fewer than <threshold>": 0 is always shown exactly."""
+        return 1, self.threshold - 1
+
+
+class Status(StrEnum):
+    EXACT = "exact"
+    SMALL = "small"  # "fewer than <threshold>"
+    WITHHELD = "withheld"  # secondary suppression: says nothing
+
+    @property
+    def revealing(self) -> int:
+        return {Status.WITHHELD: 0, Status.SMALL: 1, Status.EXACT: 2}[self]
+
 
 @dataclass(frozen=True)
 class Published:
@@ -35,6 +78,13 @@ class Published:
     value: int | None
     suppressed: bool
     label: str
+    withheld: bool = False  # hidden by secondary suppression ("not shown"), not "fewer than"
+
+    @property
+    def status(self) -> Status:
+        if not self.suppressed:
+            return Status.EXACT
+        return Status.WITHHELD if self.withheld else Status.SMALL
 
 
 def is_small(count: int, *, level: str, policy: Policy) -> bool:
@@ -56,3 +106,587 @@ def publish_many(counts: Iterable[int], *, level: str, policy: Policy) -> list[P
 def hidden(*, policy: Policy) -> Published:
     """How a hidden figure reads, for outputs that only know it was suppressed."""
     return Published(value=None, suppressed=True, label=policy.label)
+
+
+def withheld(*, policy: Policy) -> Published:
+    """How a figure hidden by secondary suppression reads."""
+    return Published(value=None, suppressed=True, label=policy.withheld_label, withheld=True)
+
+
+def primary_status(count: int, *, level: str, policy: Policy) -> Status:
+    return Status.SMALL if is_small(count, level=level, policy=policy) else Status.EXACT
+
+
+def shown_as(count: int, status: Status, *, policy: Policy) -> Published:
+    """The published form of a count once its status is decided."""
+    if status == Status.EXACT:
+        return Published(value=count, suppressed=False, label=f"{count:,}")
+    if status == Status.SMALL:
+        return hidden(policy=policy)
+    return withheld(policy=policy)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables: unknown true counts and the figures published about them.
+
+MonthVars = dict[date, int]  # month -> index of the unknown holding that month's true count
+PeriodKey = tuple[Period, date]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published figure: the sum of some unknown true counts, at an area level.
+
+    ``fixed`` is set for figures that are already public and cannot change (an earlier release
+    still in the archive): protection must live with them.
+    """
+
+    key: Hashable
+    terms: tuple[int, ...]
+    level: str
+    fixed: Status | None = None
+
+
+@dataclass
+class Table:
+    """Unknown true counts and every figure published about them, as linear sums.
+
+    Build one per independent piece (an area and category; or a borough and category when
+    parents and children are published together), then ``protect`` it or ``audit_table`` it.
+    """
+
+    truth: list[int] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)
+    # (parent cell key, child cell keys): a published total with its published parts
+    sums: list[tuple[Hashable, tuple[Hashable, ...]]] = field(default_factory=list)
+
+    def add_unknowns(self, counts: Iterable[int]) -> list[int]:
+        start = len(self.truth)
+        self.truth.extend(int(c) for c in counts)
+        return list(range(start, len(self.truth)))
+
+    def add_months(
+        self, counts: Sequence[int], months: Sequence[date], *, same_as: MonthVars | None = None
+    ) -> MonthVars:
+        """One unknown per month; with ``same_as`` (an earlier release of the same series), a
+        month whose raw count is unchanged is the same unknown, a restated one a new unknown."""
+        if len(counts) != len(months):
+            raise ValueError("one count per month")
+        result: MonthVars = {}
+        for month, count in zip(months, counts, strict=True):
+            shared = (same_as or {}).get(month)
+            if shared is not None and self.truth[shared] == count:
+                result[month] = shared
+            else:
+                result[month] = self.add_unknowns([count])[0]
+        return result
+
+    def add_cell(
+        self, key: Hashable, terms: Iterable[int], *, level: str, fixed: Status | None = None
+    ) -> Cell:
+        cell = Cell(key=key, terms=tuple(sorted(terms)), level=level, fixed=fixed)
+        self.cells.append(cell)
+        return cell
+
+    def add_periods(
+        self,
+        key: Hashable,
+        parts: MonthVars | Sequence[MonthVars],
+        *,
+        level: str,
+        periods: Iterable[Period] = tuple(Period),
+        earliest_end: date | None = None,
+        shown: Mapping[PeriodKey, Status] | None = None,
+        children: Sequence[Hashable] | None = None,
+    ) -> list[Hashable]:
+        """Publish month, rolling-12 and FYTD figures for every complete end month.
+
+        ``parts`` are summed month by month: one series for an area, several for a parent made
+        of its children (``children`` then names the keys the parts were published under, so
+        the total and its parts are protected together) or a major made of its minors.
+        ``shown`` marks an earlier release's figures, fixed as they were published. Cell keys are
+        ``(key, period, end)``, or ``(period, end)`` when ``key`` is None.
+        """
+        parts = [parts] if isinstance(parts, dict) else list(parts)
+        months = sorted(set.intersection(*(set(p) for p in parts)))
+        keys: list[Hashable] = []
+        for period in periods:
+            for end in complete_ends(period, months):
+                if earliest_end is not None and end < earliest_end:
+                    continue
+                if shown is not None and (period, end) not in shown:
+                    continue
+                cell_key = (period, end) if key is None else (key, period, end)
+                terms = [p[m] for p in parts for m in months_in(period, end)]
+                fixed = shown[(period, end)] if shown is not None else None
+                self.add_cell(cell_key, terms, level=level, fixed=fixed)
+                keys.append(cell_key)
+                if children is not None:
+                    self.sums.append((cell_key, tuple((c, period, end) for c in children)))
+        return keys
+
+    def value(self, cell: Cell) -> int:
+        return sum(self.truth[t] for t in cell.terms)
+
+
+def needed_months(months: Sequence[date], earliest_end: date | None) -> list[date]:
+    """The months any figure ending at or after ``earliest_end`` adds up (drop the rest)."""
+    if earliest_end is None:
+        return list(months)
+    first = min(months_in(Period.ROLLING_12, earliest_end)[0], financial_year_start(earliest_end))
+    return [m for m in months if m >= first]
+
+
+# --------------------------------------------------------------------------------------------
+# Protection.
+
+CostFn = Callable[[int, Status, int, int], float]
+
+
+def default_cost(value: int, status: Status, n_terms: int, n_cells: int) -> float:
+    """What withholding a figure loses: a cell and its crimes; dropping a "fewer than" label
+    loses almost nothing (the value was hidden already), least of all on a single month."""
+    if status == Status.SMALL:
+        return 0.01 * n_terms * n_cells
+    return n_cells * (1.0 + value)
+
+
+@dataclass
+class _Group:
+    """Cells with the same expression: the same number, so they must be hidden together."""
+
+    terms: tuple[int, ...]
+    cells: list[int]
+    value: int
+    status: Status  # of the members protection may change
+    floor: Status = Status.WITHHELD  # the most revealing of the members it may not change
+    free: bool = False  # has members protection may change
+    sensitive: bool = False  # a small count at a protected level
+
+    @property
+    def known(self) -> Status:
+        if not self.free:
+            return self.floor
+        return self.status if self.status.revealing >= self.floor.revealing else self.floor
+
+    @property
+    def withholdable(self) -> bool:
+        return self.free and self.floor == Status.WITHHELD and self.status != Status.WITHHELD
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How much of a table is hidden: cells and crimes, primary and secondary."""
+
+    cells: int = 0
+    crimes: int = 0
+    small_cells: int = 0  # primary: shown as "fewer than", or withheld
+    small_crimes: int = 0
+    secondary_cells: int = 0  # 0 or >= threshold, withheld to protect others
+    secondary_crimes: int = 0
+    relabelled_cells: int = 0  # small cells withheld rather than shown as "fewer than"
+
+    def __add__(self, other: "Tally") -> "Tally":
+        return Tally(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+
+    def astuple(self) -> tuple[int, ...]:
+        return (
+            self.cells,
+            self.crimes,
+            self.small_cells,
+            self.small_crimes,
+            self.secondary_cells,
+            self.secondary_crimes,
+            self.relabelled_cells,
+        )
+
+    @property
+    def hidden_cells(self) -> int:
+        return self.small_cells + self.secondary_cells
+
+    @property
+    def hidden_crimes(self) -> int:
+        return self.small_crimes + self.secondary_crimes
+
+
+@dataclass
+class Protection:
+    """The statuses ``protect`` chose, with what it cost and how long it took."""
+
+    policy: Policy
+    cells: list[Cell]
+    values: list[int]
+    statuses: list[Status]
+    failures: list[lp.CheckResult]  # small figures no withholding could protect (ids: cell keys)
+    rounds: int = 0
+    lps: int = 0
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._index = {cell.key: i for i, cell in enumerate(self.cells)}
+
+    def status(self, key: Hashable) -> Status:
+        return self.statuses[self._index[key]]
+
+    def value(self, key: Hashable) -> int:
+        return self.values[self._index[key]]
+
+    def published(self, key: Hashable) -> Published:
+        return shown_as(self.value(key), self.status(key), policy=self.policy)
+
+    def items(self) -> Iterator[tuple[Hashable, Published]]:
+        """Every figure of this publication (not the earlier releases') as the public sees it."""
+        for cell, value, status in zip(self.cells, self.values, self.statuses, strict=True):
+            if cell.fixed is None:
+                yield cell.key, shown_as(value, status, policy=self.policy)
+
+    def tally(self, by: Callable[[Cell], Hashable] = lambda cell: cell.level) -> dict:
+        """Cells and crimes hidden, grouped by ``by(cell)`` (e.g. level, category, period)."""
+        totals: dict[Hashable, Tally] = defaultdict(Tally)
+        for cell, value, status in zip(self.cells, self.values, self.statuses, strict=True):
+            if cell.fixed is not None:
+                continue
+            small = is_small(value, level=cell.level, policy=self.policy)
+            hidden_ = status != Status.EXACT
+            totals[by(cell)] += Tally(
+                cells=1,
+                crimes=value,
+                small_cells=int(small),
+                small_crimes=value if small else 0,
+                secondary_cells=int(hidden_ and not small),
+                secondary_crimes=value if hidden_ and not small else 0,
+                relabelled_cells=int(small and status == Status.WITHHELD),
+            )
+        return dict(totals)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def _groups(table: Table, policy: Policy) -> list[_Group]:
+    by_terms: dict[tuple[int, ...], _Group] = {}
+    for i, cell in enumerate(table.cells):
+        group = by_terms.get(cell.terms)
+        if group is None:
+            value = table.value(cell)
+            group = _Group(cell.terms, [], value, Status.EXACT)
+            by_terms[cell.terms] = group
+        group.cells.append(i)
+        protected = cell.level in policy.levels
+        group.sensitive |= is_small(group.value, level=cell.level, policy=policy)
+        if cell.fixed is not None or not protected:
+            locked = cell.fixed if cell.fixed is not None else Status.EXACT
+            if locked.revealing > group.floor.revealing:
+                group.floor = locked
+        else:
+            group.free = True
+            group.status = primary_status(group.value, level=cell.level, policy=policy)
+    return list(by_terms.values())
+
+
+def _known(group_id: int, group: _Group, policy: Policy) -> lp.Known | None:
+    status = group.known
+    if status == Status.EXACT:
+        return lp.Known(group_id, group.terms, group.value, group.value)
+    if status == Status.SMALL:
+        low, high = policy.small_range
+        return lp.Known(group_id, group.terms, low, high)
+    return None
+
+
+def _problem(
+    table: Table, groups: list[_Group], checks: list[lp.Check], policy: Policy
+) -> lp.Problem:
+    knowns = [k for i, g in enumerate(groups) if (k := _known(i, g, policy)) is not None]
+    low, high = policy.small_range
+    return lp.Problem(
+        n_unknowns=len(table.truth),
+        knowns=knowns,
+        checks=checks,
+        low=low,
+        high=high,
+        truth=table.truth,
+    )
+
+
+def _cost(group: _Group, cost: CostFn) -> float:
+    return cost(group.value, group.status, len(group.terms), len(group.cells))
+
+
+def _protect_sums(table: Table, groups: list[_Group], policy: Policy, cost: CostFn) -> None:
+    """Quick first pass for published totals with their parts (parent and children): each
+    hidden small part must still range over 1..threshold-1 given the total and the other parts;
+    if not, withhold the cheapest other part. The LP audit afterwards has the last word."""
+    group_of = {table.cells[c].key: g for g in groups for c in g.cells}
+    low, high = policy.small_range
+    for parent_key, child_keys in table.sums:
+        parent = group_of.get(parent_key)
+        children = [group_of[k] for k in child_keys if k in group_of]
+        if parent is None or parent.known != Status.EXACT:
+            continue
+        while True:
+            weak = [
+                c
+                for c in children
+                if c.sensitive and not _sum_range_ok(c, parent, children, low, high)
+            ]
+            options = [c for c in children if c.withholdable and c not in weak[:1]]
+            if not weak or not options:
+                break
+            min(options, key=lambda c: _cost(c, cost)).status = Status.WITHHELD
+
+
+def _sum_range_ok(child: _Group, parent: _Group, children: list[_Group], low, high) -> bool:
+    """Closed-form range of one part of an exact total, from the other parts' statuses."""
+
+    def bounds(group: _Group) -> tuple[float, float]:
+        status = group.known
+        if status == Status.EXACT:
+            return group.value, group.value
+        if status == Status.SMALL:
+            return low, high
+        return 0, float("inf")
+
+    others = [bounds(c) for c in children if c is not child]
+    lo, hi = bounds(child)
+    smallest = max(lo, parent.value - sum(b for _, b in others))
+    largest = min(hi, parent.value - sum(a for a, _ in others))
+    return smallest <= low and largest >= high
+
+
+def protect(
+    table: Table, *, policy: Policy, cost: CostFn = default_cost, engine: str = "auto"
+) -> Protection:
+    """Primary suppression, then secondary suppression until the LP audit passes.
+
+    After cheap first passes (totals with their parts; crowded "fewer than" labels), one audit
+    of every small figure finds the failures; each failure is then repaired on its own: withhold
+    the cheapest figure in its proof, re-test the end that failed, repeat. Figures that passed
+    stay passed (withholding only removes information), so one sweep is enough.
+    """
+    started = perf_counter()
+    groups = _groups(table, policy)
+    _protect_sums(table, groups, policy, cost)
+    _drop_crowded_labels(groups)
+    groups_of_var: dict[int, list[int]] = defaultdict(list)
+    for g, group in enumerate(groups):
+        for var in group.terms:
+            groups_of_var[var].append(g)
+    checks = [lp.Check(g, group.terms) for g, group in enumerate(groups) if group.sensitive]
+    failures: list[lp.CheckResult] = []
+    lps = rounds = 0
+    for part in lp.split(_problem(table, groups, checks, policy), through_fixed=True):
+        auditor = lp.Auditor(part, engine=engine)
+        failures += _repair(auditor, groups, groups_of_var, cost)
+        lps, rounds = lps + auditor.lps, rounds + auditor.runs
+    statuses = [Status.EXACT] * len(table.cells)
+    for group in groups:
+        for c in group.cells:
+            cell = table.cells[c]
+            if cell.fixed is not None:
+                statuses[c] = cell.fixed
+            elif cell.level in policy.levels:
+                statuses[c] = group.status
+    return Protection(
+        policy=policy,
+        cells=list(table.cells),
+        values=[table.value(cell) for cell in table.cells],
+        statuses=statuses,
+        failures=[_keyed(f, table, groups) for f in failures],
+        rounds=rounds,
+        lps=lps,
+        seconds=perf_counter() - started,
+    )
+
+
+def _repair(
+    auditor: lp.Auditor, groups: list[_Group], groups_of_var: dict, cost: CostFn
+) -> list[lp.CheckResult]:
+    """Withhold figures until every check of one independent part passes; returns the checks
+    that could not be protected (nothing left to withhold)."""
+    failures = []
+    withheld: list[tuple[int, Status, int]] = []
+    version = 0  # bumped by every withholding: results from older versions may be stale
+    for j, result in enumerate(auditor.run()):
+        seen = 0
+        while not result.passed:
+            if seen != version:  # re-test only the end(s) that failed
+                low, high = result.low_failed, result.high_failed
+                result, seen = auditor.run([j], low=low, high=high)[0], version
+                continue
+            options = [g for g in result.relax if groups[g].withholdable]
+            options = options or _nearby(result, groups, groups_of_var)
+            if not options:
+                failures.append(result)
+                break
+            best = min(options, key=lambda g: _cost(groups[g], cost))
+            withheld.append((best, groups[best].status, j))
+            groups[best].status = Status.WITHHELD
+            auditor.withhold(best)
+            version += 1
+    if not failures:
+        _restore_unneeded(auditor, groups, withheld, cost)
+    return failures
+
+
+def _restore_unneeded(
+    auditor: lp.Auditor,
+    groups: list[_Group],
+    withheld: list[tuple[int, Status, int]],
+    cost: CostFn,
+) -> None:
+    """The greedy repairs one failure at a time, so a figure withheld early may have become
+    unnecessary by the end: try publishing each again, most valuable first, and keep it
+    published if every check still passes (the check it was withheld for first: the likeliest
+    to fail)."""
+    for g, status, j in sorted(withheld, key=lambda item: -_cost(groups[item[0]], cost)):
+        if status != Status.EXACT:
+            continue  # a dropped "fewer than" label is not worth an audit
+        groups[g].status = status
+        auditor.restore(g)
+        if auditor.run([j])[0].passed and all(r.passed for r in auditor.run()):
+            continue
+        groups[g].status = Status.WITHHELD
+        auditor.withhold(g)
+
+
+def _keyed(result: lp.CheckResult, table: Table, groups: list[_Group]) -> lp.CheckResult:
+    """A failure with cell keys instead of group numbers, for reports."""
+
+    def key(g: int) -> Hashable:
+        return table.cells[groups[g].cells[0]].key
+
+    return replace(
+        result,
+        id=key(result.id),
+        pinned_by=tuple(key(g) for g in result.pinned_by),
+        relax=tuple(key(g) for g in result.relax),
+    )
+
+
+def _drop_crowded_labels(groups: list[_Group]) -> None:
+    """A "fewer than 5" total holding two or more "fewer than 5" months caps each month below 4
+    (and the total is at least 2): the months must be withheld instead. Cheap and certain, so
+    it is done before the audit rather than discovered by it."""
+    single = {group.terms[0]: group for group in groups if len(group.terms) == 1}
+    for group in groups:
+        if len(group.terms) < 2 or group.known != Status.SMALL:
+            continue
+        members = [single[v] for v in group.terms if v in single]
+        labelled = [m for m in members if m.known == Status.SMALL]
+        if len(labelled) >= 2:
+            for member in labelled:
+                if member.withholdable:
+                    member.status = Status.WITHHELD
+
+
+def _nearby(result: lp.CheckResult, groups: list[_Group], groups_of_var) -> list[int]:
+    """When nothing in the proof can be withheld: anything sharing an unknown with it."""
+    variables = set(groups[result.id].terms)
+    for g in result.pinned_by:
+        variables.update(groups[g].terms)
+    near = {g for var in variables for g in groups_of_var[var]}
+    return sorted(g for g in near if groups[g].withholdable)
+
+
+# --------------------------------------------------------------------------------------------
+# One area and category: the common case.
+
+
+@dataclass(frozen=True)
+class PriorRelease:
+    """An earlier release's raw counts and what was published from them (still in the archive)."""
+
+    monthly: Sequence[int]
+    months: Sequence[date]
+    shown: Mapping[PeriodKey, Status]
+
+
+def series_table(
+    *,
+    monthly: Sequence[int],
+    months: Sequence[date],
+    level: str,
+    earliest_end: date | None = None,
+    periods: Iterable[Period] = tuple(Period),
+    prior: Sequence[PriorRelease] = (),
+) -> Table:
+    """The table of one area and category: keys ``(period, end)``; earlier releases' figures
+    are keyed ``("prior", i, period, end)`` and share the unknowns of unchanged months."""
+    if len(monthly) != len(months):
+        raise ValueError("one count per month")
+    keep = set(needed_months(months, earliest_end))
+    counts = [c for m, c in zip(months, monthly, strict=True) if m in keep]
+    table = Table()
+    current = table.add_months(counts, sorted(keep))
+    table.add_periods(None, current, level=level, periods=periods, earliest_end=earliest_end)
+    for i, release in enumerate(prior):
+        old = table.add_months(release.monthly, release.months, same_as=current)
+        table.add_periods(("prior", i), old, level=level, shown=release.shown)
+    return table
+
+
+def protect_series(
+    *,
+    monthly: Sequence[int],
+    months: Sequence[date],
+    level: str,
+    policy: Policy,
+    earliest_end: date | None = None,
+    periods: Iterable[Period] = tuple(Period),
+    prior: Sequence[PriorRelease] = (),
+    cost: CostFn = default_cost,
+) -> Protection:
+    """Statuses for one area and category's month, R12 and FYTD figures (keys ``(period, end)``).
+
+    ``months`` are the months with data (oldest first) and ``monthly`` their raw counts; figures
+    ending before ``earliest_end`` are not published. ``prior`` are earlier releases still public.
+    """
+    table = series_table(
+        monthly=monthly,
+        months=months,
+        level=level,
+        earliest_end=earliest_end,
+        periods=periods,
+        prior=prior,
+    )
+    return protect(table, policy=policy, cost=cost)
+
+
+# --------------------------------------------------------------------------------------------
+# The audit of what is published.
+
+
+def audit_problem(
+    table: Table, shown: Mapping[Hashable, Status | Published], *, policy: Policy
+) -> lp.Problem:
+    """The attacker's view of ``table`` given the published statuses (missing keys: the
+    primary rule; fixed cells: as fixed), checking every small figure at a protected level."""
+    knowns, checks = [], []
+    low, high = policy.small_range
+    for cell in table.cells:
+        value = table.value(cell)
+        status = cell.fixed or shown.get(cell.key)
+        if isinstance(status, Published):
+            status = status.status
+        if status is None or cell.level not in policy.levels:
+            status = primary_status(value, level=cell.level, policy=policy)
+        if status == Status.EXACT:
+            knowns.append(lp.Known(cell.key, cell.terms, value, value))
+        elif status == Status.SMALL:
+            knowns.append(lp.Known(cell.key, cell.terms, low, high))
+        if cell.fixed is None and is_small(value, level=cell.level, policy=policy):
+            checks.append(lp.Check(cell.key, cell.terms))
+    return lp.Problem(len(table.truth), knowns, checks, low, high, truth=table.truth)
+
+
+def audit_table(
+    table: Table,
+    shown: Mapping[Hashable, Status | Published],
+    *,
+    policy: Policy,
+    engine: str = "auto",
+) -> lp.AuditReport:
+    """Can any small figure of ``table`` be narrowed down from what ``shown`` publishes?"""
+    return lp.audit(audit_problem(table, shown, policy=policy), engine=engine)
