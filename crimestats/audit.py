@@ -4,7 +4,8 @@ Pure (NumPy, SciPy; no Django). Every published figure is a linear fact about th
 monthly counts (non-negative): an exact figure is an equality, a "fewer than 5" is a range, a
 withheld figure says nothing. For each hidden figure that must stay protected we solve for its
 smallest and largest feasible value with linear programming (HiGHS, as shipped with SciPy) and
-fail it unless that range still covers the whole target range (1 to threshold-1).
+fail it unless that range still covers the whole target range (1 to 4 under the default policy;
+``crimestats.disclosure`` sets it).
 
 Why it is fast enough for all of London:
 
