@@ -63,21 +63,21 @@ def london_totals(sums: Counter) -> Counter:
     return totals
 
 
-def test_lsoa_london_totals_match_the_readme(london_crime):
+def test_lsoa_london_totals_match_the_readme(london):
     totals = london_totals(stored("lsoa"))
 
     assert [totals[(c, MAR_2024)] for c in SHOWN] == [4612, 2747, 8390]
     assert [totals[(c, FEB_2025)] for c in SHOWN] == [3710, 2440, 7048]
 
 
-def test_lsoa_counts_equal_the_file(london_crime):
+def test_lsoa_counts_equal_the_file(london):
     expected = file_sums("MPS LSOA Level Crime (most recent 24 months).csv", "LSOA Code")
 
     assert stored("lsoa") == expected
     assert covered_months(level="lsoa", source="mps")[0] == MAR_2024
 
 
-def test_ward_counts_equal_the_files(london_crime):
+def test_ward_counts_equal_the_files(london):
     expected = file_sums("MPS Ward Level Crime (Historical).csv", "WardCode")
     recent = file_sums("MPS Ward Level Crime (most recent 24 months).csv", "WardCode")
     # 2024-03 is incomplete in the ward file (47 crimes): reported, not current.
@@ -91,7 +91,7 @@ def test_ward_counts_equal_the_files(london_crime):
     assert release.warnings[0].startswith("2024-03: total 47 is far below")
 
 
-def test_borough_and_london_counts_equal_the_files(london_crime):
+def test_borough_and_london_counts_equal_the_files(london):
     boroughs = Area.objects.filter(level="borough", boundary_set__is_current=True)
     names = {simple(name): code for name, code in boroughs.values_list("name", "code")}
     expected_boroughs, expected_london = Counter(), Counter()
@@ -108,7 +108,7 @@ def test_borough_and_london_counts_equal_the_files(london_crime):
     assert stored("region") == expected_london
 
 
-def test_city_counts_equal_the_police_uk_files(london_crime):
+def test_city_counts_equal_the_police_uk_files(london):
     city_lsoas = set(
         Area.objects.filter(
             level="lsoa", parent__code="E09000001", boundary_set__is_current=True
@@ -133,7 +133,7 @@ def test_city_counts_equal_the_police_uk_files(london_crime):
     assert (months[0], months[-1], len(months)) == (date(2023, 1, 1), FEB_2025, 26)
 
 
-def test_denominators(london_crime):
+def test_denominators(london):
     london = Denominator.objects.get(area__code="E12000007")
 
     assert (london.residents, london.households) == (8_799_631, 3_423_904)
@@ -141,7 +141,7 @@ def test_denominators(london_crime):
     assert Denominator.objects.filter(area__level="borough").count() == 33
 
 
-def test_second_load_changes_nothing(london_crime):
+def test_second_load_changes_nothing(london):
     releases = Release.objects.count()
 
     summary = load_london_crime(data_dir=DATA, log=lambda _: None, progress=False)
