@@ -418,34 +418,11 @@ class Auditor:
         """Test the given checks (positions in the problem; default all) at the given ends."""
         self.runs += 1
         index = np.arange(self.k) if checks is None else np.asarray(checks, dtype=np.int64)
-        wanted = np.zeros(self.k, dtype=bool)
-        wanted[index] = True
         short = {True: np.zeros(self.k, dtype=bool), False: np.zeros(self.k, dtype=bool)}
         proofs: dict[int, tuple[list, list]] = {}
-        ends = [(True, high), (False, low)]
-        for maximise, asked in ends:
-            spec = np.array([c.high if maximise else c.low for c in self.problem.checks], bool)
-            todo = wanted & spec if asked else np.zeros(self.k, dtype=bool)
-            if self.model is None:
-                short[maximise] = todo & ~self._box_reached(maximise)
-                for j in np.flatnonzero(short[maximise]):
-                    self._add_proof(proofs, int(j), self._box_proof(int(j), maximise))
-                continue
-            batch = True
-            while True:
-                open_ = np.flatnonzero(todo & ~self._reached(maximise) & ~short[maximise])
-                if not open_.size:
-                    break
-                if batch and open_.size > 1:
-                    before = int(self._reached(maximise).sum())
-                    self._solve(open_, maximise)
-                    batch = int(self._reached(maximise).sum()) > before
-                    continue
-                j = int(open_[0])
-                solution = self._solve(open_[:1], maximise)  # optimal for j: its exact extreme
-                if not self._reached(maximise)[j]:
-                    short[maximise][j] = True
-                    self._add_proof(proofs, j, self._proof(solution))
+        for maximise, asked in [(True, high), (False, low)]:
+            if asked:
+                self._settle(index, maximise, short[maximise], proofs, stop=False)
         results = []
         for j in index:
             check = self.problem.checks[j]
@@ -464,6 +441,45 @@ class Auditor:
                 )
             )
         return results
+
+    def passes(self, checks: Sequence[int] | None = None) -> bool:
+        """Whether the given checks (default all) all pass, stopping at the first failure."""
+        self.runs += 1
+        index = np.arange(self.k) if checks is None else np.asarray(checks, dtype=np.int64)
+        return all(
+            self._settle(index, maximise, np.zeros(self.k, dtype=bool), {}, stop=True)
+            for maximise in (True, False)
+        )
+
+    def _settle(self, index, maximise: bool, short: np.ndarray, proofs: dict, stop: bool) -> bool:
+        """Settle one end of the given checks: witnesses, then batch LPs, then single LPs.
+        Marks failures in ``short`` with their proofs; returns False if it stopped at one."""
+        spec = np.array([c.high if maximise else c.low for c in self.problem.checks], bool)
+        todo = np.zeros(self.k, dtype=bool)
+        todo[index] = True
+        todo &= spec
+        if self.model is None:
+            short |= todo & ~self._box_reached(maximise)
+            for j in np.flatnonzero(short):
+                self._add_proof(proofs, int(j), self._box_proof(int(j), maximise))
+            return not (stop and short.any())
+        batch = True
+        while True:
+            open_ = np.flatnonzero(todo & ~self._reached(maximise) & ~short)
+            if not open_.size:
+                return True
+            if batch and open_.size > 1:
+                before = int(self._reached(maximise).sum())
+                self._solve(open_, maximise)
+                batch = int(self._reached(maximise).sum()) > before
+                continue
+            j = int(open_[0])
+            solution = self._solve(open_[:1], maximise)  # optimal for j: its exact extreme
+            if not self._reached(maximise)[j]:
+                if stop:
+                    return False
+                short[j] = True
+                self._add_proof(proofs, j, self._proof(solution))
 
     @staticmethod
     def _add_proof(proofs: dict, j: int, proof: tuple[list, list]) -> None:

@@ -24,9 +24,11 @@ failing ones are audited again.
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from itertools import repeat
 from time import perf_counter
 
 from crimestats import audit as lp
@@ -469,16 +471,12 @@ def protect(
     groups = _groups(table, policy)
     _protect_sums(table, groups, policy, cost)
     _drop_crowded_labels(groups)
-    groups_of_var: dict[int, list[int]] = defaultdict(list)
-    for g, group in enumerate(groups):
-        for var in group.terms:
-            groups_of_var[var].append(g)
     checks = [lp.Check(g, group.terms) for g, group in enumerate(groups) if group.sensitive]
     failures: list[lp.CheckResult] = []
     lps = rounds = 0
     for part in lp.split(_problem(table, groups, checks, policy), through_fixed=True):
         auditor = lp.Auditor(part, engine=engine)
-        failures += _repair(auditor, groups, groups_of_var, cost)
+        failures += _repair(auditor, groups, cost)
         lps, rounds = lps + auditor.lps, rounds + auditor.runs
     statuses = [Status.EXACT] * len(table.cells)
     for group in groups:
@@ -500,13 +498,13 @@ def protect(
     )
 
 
-def _repair(
-    auditor: lp.Auditor, groups: list[_Group], groups_of_var: dict, cost: CostFn
-) -> list[lp.CheckResult]:
+def _repair(auditor: lp.Auditor, groups: list[_Group], cost: CostFn) -> list[lp.CheckResult]:
     """Withhold figures until every check of one independent part passes; returns the checks
-    that could not be protected (nothing left to withhold)."""
+    that cannot be protected: when nothing in a failure's proof can be withheld (figures of
+    other levels or earlier releases), withholding anything else leaves the proof standing."""
     failures = []
     withheld: list[tuple[int, Status, int]] = []
+    dependents: dict[int, list[int]] = defaultdict(list)  # figure -> checks its proofs held
     version = 0  # bumped by every withholding: results from older versions may be stale
     for j, result in enumerate(auditor.run()):
         seen = 0
@@ -516,17 +514,18 @@ def _repair(
                 result, seen = auditor.run([j], low=low, high=high)[0], version
                 continue
             options = [g for g in result.relax if groups[g].withholdable]
-            options = options or _nearby(result, groups, groups_of_var)
             if not options:
                 failures.append(result)
                 break
             best = min(options, key=lambda g: _cost(groups[g], cost))
+            for g in result.pinned_by:
+                dependents[g].append(j)
             withheld.append((best, groups[best].status, j))
             groups[best].status = Status.WITHHELD
             auditor.withhold(best)
             version += 1
     if not failures:
-        _restore_unneeded(auditor, groups, withheld, cost)
+        _restore_unneeded(auditor, groups, withheld, dependents, cost)
     return failures
 
 
@@ -534,18 +533,19 @@ def _restore_unneeded(
     auditor: lp.Auditor,
     groups: list[_Group],
     withheld: list[tuple[int, Status, int]],
+    dependents: dict[int, list[int]],
     cost: CostFn,
 ) -> None:
     """The greedy repairs one failure at a time, so a figure withheld early may have become
     unnecessary by the end: try publishing each again, most valuable first, and keep it
-    published if every check still passes (the check it was withheld for first: the likeliest
+    published if every check still passes (those whose proofs it was in first: the likeliest
     to fail)."""
-    for g, status, j in sorted(withheld, key=lambda item: -_cost(groups[item[0]], cost)):
+    for g, status, _ in sorted(withheld, key=lambda item: -_cost(groups[item[0]], cost)):
         if status != Status.EXACT:
             continue  # a dropped "fewer than" label is not worth an audit
         groups[g].status = status
         auditor.restore(g)
-        if auditor.run([j])[0].passed and all(r.passed for r in auditor.run()):
+        if auditor.passes(dependents[g]) and auditor.passes():
             continue
         groups[g].status = Status.WITHHELD
         auditor.withhold(g)
@@ -581,15 +581,6 @@ def _drop_crowded_labels(groups: list[_Group]) -> None:
                     member.status = Status.WITHHELD
 
 
-def _nearby(result: lp.CheckResult, groups: list[_Group], groups_of_var) -> list[int]:
-    """When nothing in the proof can be withheld: anything sharing an unknown with it."""
-    variables = set(groups[result.id].terms)
-    for g in result.pinned_by:
-        variables.update(groups[g].terms)
-    near = {g for var in variables for g in groups_of_var[var]}
-    return sorted(g for g in near if groups[g].withholdable)
-
-
 # --------------------------------------------------------------------------------------------
 # One area and category: the common case.
 
@@ -603,27 +594,47 @@ class PriorRelease:
     shown: Mapping[PeriodKey, Status]
 
 
+@dataclass(frozen=True)
+class Series:
+    """One area and category as ``protect_series`` takes it, for batches (``protect_many``)."""
+
+    monthly: Sequence[int]
+    months: Sequence[date]
+    level: str
+    key: Hashable = None
+    earliest_end: date | None = None
+    periods: tuple[Period, ...] = tuple(Period)
+    prior: tuple[PriorRelease, ...] = ()
+
+
 def series_table(
     *,
     monthly: Sequence[int],
     months: Sequence[date],
     level: str,
+    key: Hashable = None,
     earliest_end: date | None = None,
     periods: Iterable[Period] = tuple(Period),
     prior: Sequence[PriorRelease] = (),
 ) -> Table:
-    """The table of one area and category: keys ``(period, end)``; earlier releases' figures
-    are keyed ``("prior", i, period, end)`` and share the unknowns of unchanged months."""
+    """The table of one area and category.
+
+    Cell keys are ``(period, end)``, or ``(key, period, end)`` when ``key`` is given (so that
+    audit reports name the area and category); an earlier release's figures are keyed
+    ``(("prior", i), period, end)`` or ``((key, "prior", i), period, end)`` and share the
+    unknowns of the months whose raw counts it did not restate.
+    """
     if len(monthly) != len(months):
         raise ValueError("one count per month")
-    keep = set(needed_months(months, earliest_end))
-    counts = [c for m, c in zip(months, monthly, strict=True) if m in keep]
+    keep = set(needed_months(sorted(months), earliest_end))
+    pairs = sorted((m, c) for m, c in zip(months, monthly, strict=True) if m in keep)
     table = Table()
-    current = table.add_months(counts, sorted(keep))
-    table.add_periods(None, current, level=level, periods=periods, earliest_end=earliest_end)
+    current = table.add_months([c for _, c in pairs], [m for m, _ in pairs])
+    table.add_periods(key, current, level=level, periods=periods, earliest_end=earliest_end)
     for i, release in enumerate(prior):
         old = table.add_months(release.monthly, release.months, same_as=current)
-        table.add_periods(("prior", i), old, level=level, shown=release.shown)
+        prior_key = ("prior", i) if key is None else (key, "prior", i)
+        table.add_periods(prior_key, old, level=level, shown=release.shown)
     return table
 
 
@@ -633,20 +644,23 @@ def protect_series(
     months: Sequence[date],
     level: str,
     policy: Policy,
+    key: Hashable = None,
     earliest_end: date | None = None,
     periods: Iterable[Period] = tuple(Period),
     prior: Sequence[PriorRelease] = (),
     cost: CostFn = default_cost,
 ) -> Protection:
-    """Statuses for one area and category's month, R12 and FYTD figures (keys ``(period, end)``).
+    """Statuses for one area and category's month, R12 and FYTD figures.
 
-    ``months`` are the months with data (oldest first) and ``monthly`` their raw counts; figures
-    ending before ``earliest_end`` are not published. ``prior`` are earlier releases still public.
+    ``months`` are the months with data and ``monthly`` their raw counts; figures ending before
+    ``earliest_end`` are not published; ``prior`` are earlier releases still public. Keys as in
+    ``series_table``: ``protection.published((Period.ROLLING_12, end))`` when ``key`` is None.
     """
     table = series_table(
         monthly=monthly,
         months=months,
         level=level,
+        key=key,
         earliest_end=earliest_end,
         periods=periods,
         prior=prior,
@@ -654,15 +668,53 @@ def protect_series(
     return protect(table, policy=policy, cost=cost)
 
 
+def _protect_one(series: Series, policy: Policy, cost: CostFn) -> Protection:
+    return protect_series(
+        monthly=series.monthly,
+        months=series.months,
+        level=series.level,
+        policy=policy,
+        key=series.key,
+        earliest_end=series.earliest_end,
+        periods=series.periods,
+        prior=series.prior,
+        cost=cost,
+    )
+
+
+def protect_many(
+    series: Iterable[Series], *, policy: Policy, workers: int = 1, cost: CostFn = default_cost
+) -> Iterator[Protection]:
+    """``protect_series`` for many series, in order, on ``workers`` processes. Series at levels
+    the policy does not protect come back all exact without an audit."""
+    jobs = list(series)
+    if workers <= 1:
+        yield from (_protect_one(s, policy, cost) for s in jobs)
+        return
+    chunk = max(1, len(jobs) // (workers * 16))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_protect_one, jobs, repeat(policy), repeat(cost), chunksize=chunk)
+
+
 # --------------------------------------------------------------------------------------------
 # The audit of what is published.
 
 
 def audit_problem(
-    table: Table, shown: Mapping[Hashable, Status | Published], *, policy: Policy
+    table: Table,
+    shown: Mapping[Hashable, Status | Published],
+    *,
+    policy: Policy,
+    check_prior: bool = True,
 ) -> lp.Problem:
-    """The attacker's view of ``table`` given the published statuses (missing keys: the
-    primary rule; fixed cells: as fixed), checking every small figure at a protected level."""
+    """The attacker's view of ``table`` given what is published.
+
+    Statuses come from ``shown`` (a missing key means the primary rule; levels the policy does
+    not protect are always exact; earlier releases' cells as they were published). Every
+    figure whose true count is small at a protected level is checked, whether shown as "fewer
+    than" or withheld; with ``check_prior``, earlier releases' small figures too (this
+    release must not give them away).
+    """
     knowns, checks = [], []
     low, high = policy.small_range
     for cell in table.cells:
@@ -676,7 +728,7 @@ def audit_problem(
             knowns.append(lp.Known(cell.key, cell.terms, value, value))
         elif status == Status.SMALL:
             knowns.append(lp.Known(cell.key, cell.terms, low, high))
-        if cell.fixed is None and is_small(value, level=cell.level, policy=policy):
+        if (check_prior or cell.fixed is None) and is_small(value, level=cell.level, policy=policy):
             checks.append(lp.Check(cell.key, cell.terms))
     return lp.Problem(len(table.truth), knowns, checks, low, high, truth=table.truth)
 
