@@ -742,3 +742,48 @@ def audit_table(
 ) -> lp.AuditReport:
     """Can any small figure of ``table`` be narrowed down from what ``shown`` publishes?"""
     return lp.audit(audit_problem(table, shown, policy=policy), engine=engine)
+
+
+def audit_series(
+    series: Series, shown: Mapping[Hashable, Status | Published], *, policy: Policy
+) -> lp.AuditReport:
+    """Audit one area and category as published (keys as ``series_table`` makes them)."""
+    table = series_table(
+        monthly=series.monthly,
+        months=series.months,
+        level=series.level,
+        key=series.key,
+        earliest_end=series.earliest_end,
+        periods=series.periods,
+        prior=series.prior,
+    )
+    return lp.audit(audit_problem(table, shown, policy=policy))
+
+
+def audit_many_series(
+    items: Iterable[tuple[Series, Mapping[Hashable, Status | Published]]],
+    *,
+    policy: Policy,
+    workers: int = 1,
+) -> lp.AuditReport:
+    """``audit_series`` over many (series, published statuses) pairs, on ``workers`` processes:
+    the whole report (checks, failures with the figures that pin them, LPs, wall time)."""
+    started = perf_counter()
+    jobs = list(items)
+    total = lp.AuditReport()
+    series, shown = [s for s, _ in jobs], [m for _, m in jobs]
+    if workers <= 1:
+        reports = map(_audit_one, series, shown, repeat(policy))
+        for report in reports:
+            total.merge(report)
+    else:
+        chunk = max(1, len(jobs) // (workers * 16))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for report in pool.map(_audit_one, series, shown, repeat(policy), chunksize=chunk):
+                total.merge(report)
+    total.seconds = perf_counter() - started
+    return total
+
+
+def _audit_one(series: Series, shown: Mapping, policy: Policy) -> lp.AuditReport:
+    return audit_series(series, shown, policy=policy)

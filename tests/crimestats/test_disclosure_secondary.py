@@ -17,10 +17,14 @@ from crimestats.disclosure import (
     Policy,
     PriorRelease,
     Published,
+    Series,
     Status,
     Table,
+    audit_many_series,
+    audit_series,
     audit_table,
     protect,
+    protect_many,
     protect_series,
     series_table,
     shown_as,
@@ -31,14 +35,9 @@ POLICY = Policy()
 APRIL = date(2024, 4, 1)
 
 
-def primary_only(table: Table) -> dict:
-    """What the primary rule alone would publish: no entry means the primary rule."""
-    return {}
-
-
 def assert_attack_closed(table: Table, target, true_value: int) -> None:
     """The primary rule alone lets ``target`` be worked out exactly; protection stops that."""
-    before = audit_table(table, primary_only(table), policy=POLICY)
+    before = audit_table(table, {}, policy=POLICY)  # no statuses: the primary rule alone
     [result] = [r for r in before.results if r.id == target]
     assert not result.passed
     assert result.low == pytest.approx(true_value) and result.high == pytest.approx(true_value)
@@ -288,3 +287,30 @@ def test_protected_families_pass_the_audit(case):
         return
     assert protection.passed
     assert audit_table(table, dict(protection.items()), policy=POLICY).passed
+
+
+def test_many_series_in_parallel_match_one_by_one():
+    months = month_range(APRIL, date(2025, 9, 1))
+    batch = [
+        Series(
+            monthly=[(i * 7 + j * 3) % 9 for j in range(len(months))],
+            months=months,
+            level=level,
+            key=(f"area{i}", "burglary"),
+            earliest_end=date(2025, 3, 1),
+        )
+        for i, level in enumerate(["lsoa", "ward", "borough", "lsoa"])
+    ]
+    serial = list(protect_many(batch, policy=POLICY))
+    parallel = list(protect_many(batch, policy=POLICY, workers=2))
+    assert [p.statuses for p in serial] == [p.statuses for p in parallel]
+    assert all(p.passed for p in parallel)
+    assert all(p.cells[0].key[0] == s.key for p, s in zip(parallel, batch, strict=True))
+    published = [(s, dict(p.items())) for s, p in zip(batch, parallel, strict=True)]
+    report = audit_many_series(published, policy=POLICY, workers=2)
+    assert report.passed and report.checked == sum(
+        audit_series(s, shown, policy=POLICY).checked for s, shown in published
+    )
+    # the primary rule alone fails somewhere in this batch, and the report says where
+    primary = audit_many_series([(s, {}) for s in batch], policy=POLICY)
+    assert primary.failures and all(f.id[0][1] == "burglary" for f in primary.failures)
