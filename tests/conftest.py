@@ -1,8 +1,9 @@
 """Shared fixtures: one session-scoped load of the real London data, a clean cache per run.
 
 Tests that need the London data take the `london` fixture and are marked `london`. Never use
-`transactional_db` in this suite: pytest-django flushes every table after such a test, which
-would throw away the session's London load for every test that follows.
+`transactional_db` or pytest-django's `live_server` (which implies it) in this suite: pytest-django
+flushes every table after such a test, which would throw away the session's London load for every
+test that follows. Browser tests use the read-only `site` server in tests/browser/conftest.py.
 """
 
 import io

@@ -7,8 +7,8 @@ pytestmark = [pytest.mark.london, pytest.mark.browser, pytest.mark.django_db]
 WARD = "E05013570"  # Heathrow Villages, Hillingdon
 
 
-def test_ward_page_map_and_table_agree(london, live_server, page, screenshots):
-    response = page.goto(f"{live_server.url}/ward/{WARD}/heathrow-villages/")
+def test_ward_page_map_and_table_agree(site, page, screenshots):
+    response = page.goto(f"{site}/ward/{WARD}/heathrow-villages/")
     assert response.status == 200
     assert page.locator("h1").inner_text() == "Burglary in Heathrow Villages"
 
@@ -26,8 +26,8 @@ def test_ward_page_map_and_table_agree(london, live_server, page, screenshots):
     page.screenshot(path=screenshots / "ward-heathrow-villages.png", full_page=True)
 
 
-def test_london_page_has_33_boroughs(london, live_server, page, screenshots):
-    page.goto(live_server.url + "/")
+def test_london_page_has_33_boroughs(site, page, screenshots):
+    page.goto(site + "/")
     assert page.locator("svg.choropleth a.area").count() == 33
     assert page.locator("table.figures tbody tr").count() == 33
     page.screenshot(path=screenshots / "london.png", full_page=True)
