@@ -16,8 +16,9 @@ from django.db import connection, transaction
 from areas.models import Area, BoundarySet, Level
 from crimestats import disclosure
 from crimestats.bands import band_for
-from crimestats.models import Category, CurrentMonth, Denominator, Publication, Release
+from crimestats.models import Category, Denominator, Publication, Release
 from crimestats.periods import Period, add_months, complete_ends, months_in
+from crimestats.services.counts import covered_months, current_counts
 from crimestats.sources import CITY_OF_LONDON, MPS_SOURCE, Source, source_for
 
 # End months published: enough for a 24-month trend and the same period a year earlier.
@@ -44,36 +45,6 @@ def _current_areas() -> dict[str, list[AreaRow]]:
     return by_level
 
 
-def _coverage() -> dict[tuple[str, str, str], list[date]]:
-    """Months that have a current release, per (source, force, level)."""
-    months: dict[tuple[str, str, str], list[date]] = defaultdict(list)
-    for source, force, level, month in CurrentMonth.objects.values_list(
-        "source", "force", "level", "month"
-    ):
-        months[(source, force, level)].append(month)
-    return {key: sorted(value) for key, value in months.items()}
-
-
-def _current_counts(category_ids: list[int]) -> dict[tuple[str, str, int], dict]:
-    """Current monthly counts per (source, force, area) → {(major id, month): count}."""
-    sql = """
-        SELECT r.source, r.force, mc.area_id, COALESCE(c.parent_id, c.id) AS major, mc.month,
-               SUM(mc.count)
-        FROM crimestats_monthlycount mc
-        JOIN crimestats_currentmonth cm ON cm.release_id = mc.release_id AND cm.month = mc.month
-        JOIN crimestats_release r ON r.id = mc.release_id
-        JOIN crimestats_category c ON c.id = mc.category_id
-        WHERE COALESCE(c.parent_id, c.id) = ANY(%s)
-        GROUP BY 1, 2, 3, 4, 5
-    """
-    counts: dict[tuple[str, str, int], dict] = defaultdict(dict)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [category_ids])
-        for source, force, area_id, major, month, total in cursor:
-            counts[(source, force, area_id)][(major, month)] = int(total)
-    return counts
-
-
 def _denominators(areas: dict[str, list[AreaRow]]) -> dict[int, tuple[int, int]]:
     values = {
         area_id: (residents, households)
@@ -91,11 +62,9 @@ def _denominators(areas: dict[str, list[AreaRow]]) -> dict[int, tuple[int, int]]
     return values
 
 
-def latest_month(coverage: dict[tuple[str, str, str], list[date]]) -> date | None:
+def latest_month() -> date | None:
     """The latest month the Met has published for London as a whole: the site's default end."""
-    months = coverage.get((MPS_SOURCE.source, MPS_SOURCE.force, Level.REGION)) or coverage.get(
-        (MPS_SOURCE.source, MPS_SOURCE.force, Level.BOROUGH)
-    )
+    months = covered_months(level=Level.REGION, source=MPS_SOURCE.source, force=MPS_SOURCE.force)
     return months[-1] if months else None
 
 
@@ -112,8 +81,7 @@ def _cells_for_level(
     *,
     areas: list[AreaRow],
     categories: list[Category],
-    coverage: dict[tuple[str, str, str], list[date]],
-    counts: dict[tuple[str, str, int], dict],
+    counts: dict[tuple[int, int, date], int],
     earliest_end: date,
 ) -> list[Cell]:
     """Period totals for every area of one level, from the months its own source covers."""
@@ -122,16 +90,16 @@ def _cells_for_level(
     for area in areas:
         by_source[source_for(code=area.code, borough_code=area.borough_code)].append(area)
     for source, members in by_source.items():
-        months = coverage.get((source.source, source.force, members[0].level), [])
+        months = covered_months(level=members[0].level, source=source.source, force=source.force)
         if not months:
             continue
         index = {month: i for i, month in enumerate(months)}
         series = np.zeros((len(members), len(categories), len(months)), dtype=np.int64)
-        for a, area in enumerate(members):
-            area_counts = counts.get((source.source, source.force, area.id), {})
-            for c, category in enumerate(categories):
-                for month, i in index.items():
-                    series[a, c, i] = area_counts.get((category.id, month), 0)
+        row = {area.id: a for a, area in enumerate(members)}
+        column = {category.id: c for c, category in enumerate(categories)}
+        for (area_id, category_id, month), count in counts.items():
+            if area_id in row and month in index:
+                series[row[area_id], column[category_id], index[month]] = count
         for period in Period:
             for end in complete_ends(period, months):
                 if end < earliest_end:
@@ -157,11 +125,9 @@ def build_figures(*, log: Callable[[str], None] = print) -> tuple[date | None, l
     policy = disclosure.Policy.from_settings()
     categories = list(Category.objects.filter(shown=True, parent=None).order_by("id"))
     areas = _current_areas()
-    coverage = _coverage()
-    latest = latest_month(coverage)
+    latest = latest_month()
     if latest is None or not categories:
         return None, []
-    counts = _current_counts([c.id for c in categories])
     denominators = _denominators(areas)
     earliest_end = add_months(latest, -(PUBLISHED_MONTHS - 1))
     london_rates: dict[tuple[int, str, date], float | None] = {}
@@ -170,8 +136,7 @@ def build_figures(*, log: Callable[[str], None] = print) -> tuple[date | None, l
         cells = _cells_for_level(
             areas=areas.get(level, []),
             categories=categories,
-            coverage=coverage,
-            counts=counts,
+            counts=current_counts(level=level, categories=categories),
             earliest_end=earliest_end,
         )
         for cell in cells:
