@@ -6,50 +6,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BoundarySet',
+            name="BoundarySet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('region', 'London'), ('borough', 'Borough'), ('ward', 'Ward'), ('lsoa', 'LSOA')], max_length=10)),
-                ('name', models.CharField(max_length=200)),
-                ('vintage', models.CharField(help_text='e.g. 2021, 2022', max_length=20)),
-                ('source_files', models.TextField(blank=True, help_text='file names the set was read from')),
-                ('checksum', models.CharField(blank=True, help_text='SHA-256 over the sources', max_length=64)),
-                ('notes', models.TextField(blank=True)),
-                ('is_current', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("region", "London"),
+                            ("borough", "Borough"),
+                            ("ward", "Ward"),
+                            ("lsoa", "LSOA"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("vintage", models.CharField(help_text="e.g. 2021, 2022", max_length=20)),
+                (
+                    "source_files",
+                    models.TextField(blank=True, help_text="file names the set was read from"),
+                ),
+                (
+                    "checksum",
+                    models.CharField(
+                        blank=True, help_text="SHA-256 over the sources", max_length=64
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("is_current", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('level',), name='one_current_set_per_level')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_current", True)),
+                        fields=("level",),
+                        name="one_current_set_per_level",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('region', 'London'), ('borough', 'Borough'), ('ward', 'Ward'), ('lsoa', 'LSOA')], max_length=10)),
-                ('code', models.CharField(max_length=9)),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=200)),
-                ('geometry', django.contrib.gis.db.models.fields.MultiPolygonField(srid=27700)),
-                ('display_geometry', django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4326)),
-                ('svg_path', models.TextField(blank=True, help_text='display outline as SVG path data, in metres')),
-                ('best_fit_ward', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='best_fit_lsoas', to='areas.area')),
-                ('neighbours', models.ManyToManyField(blank=True, to='areas.area')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='areas.area')),
-                ('boundary_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='areas', to='areas.boundaryset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("region", "London"),
+                            ("borough", "Borough"),
+                            ("ward", "Ward"),
+                            ("lsoa", "LSOA"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("code", models.CharField(max_length=9)),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=200)),
+                ("geometry", django.contrib.gis.db.models.fields.MultiPolygonField(srid=27700)),
+                (
+                    "display_geometry",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        blank=True, null=True, srid=4326
+                    ),
+                ),
+                (
+                    "svg_path",
+                    models.TextField(
+                        blank=True, help_text="display outline as SVG path data, in metres"
+                    ),
+                ),
+                (
+                    "best_fit_ward",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="best_fit_lsoas",
+                        to="areas.area",
+                    ),
+                ),
+                ("neighbours", models.ManyToManyField(blank=True, to="areas.area")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="areas.area",
+                    ),
+                ),
+                (
+                    "boundary_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="areas",
+                        to="areas.boundaryset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'indexes': [models.Index(fields=['code'], name='areas_area_code_6a1241_idx'), models.Index(fields=['level', 'name'], name='areas_area_level_06e4e6_idx')],
-                'constraints': [models.UniqueConstraint(fields=('boundary_set', 'code'), name='unique_code_per_set'), models.CheckConstraint(condition=models.Q(models.Q(('code__startswith', 'E12'), ('level', 'region')), models.Q(('code__startswith', 'E09'), ('level', 'borough')), models.Q(('code__startswith', 'E05'), ('level', 'ward')), models.Q(('code__startswith', 'E01'), ('level', 'lsoa')), _connector='OR'), name='code_prefix_matches_level')],
+                "ordering": ["name"],
+                "indexes": [
+                    models.Index(fields=["code"], name="areas_area_code_6a1241_idx"),
+                    models.Index(fields=["level", "name"], name="areas_area_level_06e4e6_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("boundary_set", "code"), name="unique_code_per_set"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("code__startswith", "E12"), ("level", "region")),
+                            models.Q(("code__startswith", "E09"), ("level", "borough")),
+                            models.Q(("code__startswith", "E05"), ("level", "ward")),
+                            models.Q(("code__startswith", "E01"), ("level", "lsoa")),
+                            _connector="OR",
+                        ),
+                        name="code_prefix_matches_level",
+                    ),
+                ],
             },
         ),
     ]
