@@ -86,6 +86,11 @@ class Area(models.Model):
         return f"{self.name} ({self.code})"
 
     def get_absolute_url(self) -> str:
-        if self.level == Level.REGION:
-            return reverse("london")
-        return reverse("area", kwargs={"level": self.level, "code": self.code, "slug": self.slug})
+        return area_url(level=self.level, code=self.code, slug=self.slug)
+
+
+def area_url(*, level: str, code: str, slug: str) -> str:
+    """The canonical page of an area: by official code, with a readable slug."""
+    if level == Level.REGION:
+        return reverse("london")
+    return reverse("area", kwargs={"level": level, "code": code, "slug": slug})

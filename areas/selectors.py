@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, FloatField, Func, QuerySet
 
-from areas.models import Area
+from areas.models import Area, area_url
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,10 @@ class DisplayShape:
     level: str
     svg_path: str
     extent: tuple[float, float, float, float]  # min x, min y, max x, max y in SVG coordinates
+
+    @property
+    def url(self) -> str:
+        return area_url(level=self.level, code=self.code, slug=self.slug)
 
 
 def _bound(function: str) -> Func:
@@ -34,7 +38,7 @@ def area_by_code(*, level: str, code: str) -> Area | None:
     return (
         current_areas()
         .filter(level=level, code=code.strip().upper())
-        .select_related("parent", "best_fit_ward", "boundary_set")
+        .select_related("parent__parent", "best_fit_ward", "boundary_set")
         .first()
     )
 

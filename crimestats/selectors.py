@@ -3,9 +3,10 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import F, FloatField, Func, Q
+from django.db.models import Q, QuerySet
 
 from areas.models import Area, Level
+from areas.selectors import DisplayShape, children, current_areas, display_shapes, neighbours
 from crimestats import disclosure
 from crimestats.bands import Band, band_by_index
 from crimestats.models import Category, Publication, PublishedFigure
@@ -75,14 +76,6 @@ def shown_categories() -> list[Category]:
     return list(Category.objects.filter(shown=True, parent=None).order_by("id"))
 
 
-def find_area(*, level: str, code: str) -> Area | None:
-    return (
-        Area.objects.filter(boundary_set__is_current=True, level=level, code=code.upper())
-        .select_related("parent__parent__parent")
-        .first()
-    )
-
-
 def _ancestors(area: Area) -> list[Area]:
     chain, current = [], area.parent
     while current is not None:
@@ -91,33 +84,25 @@ def _ancestors(area: Area) -> list[Area]:
     return chain
 
 
-def _map_members(area: Area):
+def _map_members(area: Area) -> QuerySet[Area]:
     """The areas drawn on an area's map: children for London and boroughs, else neighbours."""
-    current = Area.objects.filter(boundary_set__is_current=True)
     if area.level == Level.REGION:
-        members = current.filter(level=Level.BOROUGH)
-    elif area.level == Level.BOROUGH:
-        members = current.filter(level=Level.WARD, parent=area)
-    else:
-        members = current.filter(Q(pk=area.pk) | Q(pk__in=area.neighbours.values("pk")))
-    return members.annotate(
-        xmin=Func(F("geometry"), function="ST_XMin", output_field=FloatField()),
-        xmax=Func(F("geometry"), function="ST_XMax", output_field=FloatField()),
-        ymin=Func(F("geometry"), function="ST_YMin", output_field=FloatField()),
-        ymax=Func(F("geometry"), function="ST_YMax", output_field=FloatField()),
-    ).only("id", "code", "name", "slug", "level", "svg_path")
+        return current_areas().filter(level=Level.BOROUGH)
+    if area.level == Level.BOROUGH:
+        return children(area=area, level=Level.WARD)
+    return current_areas().filter(Q(pk=area.pk) | Q(pk__in=neighbours(area=area).values("pk")))
 
 
-def _view_box(members: list[Area]) -> str:
-    if not members:
+def _view_box(shapes: list[DisplayShape]) -> str:
+    if not shapes:
         return "0 0 1 1"
-    xmin = min(m.xmin for m in members)
-    xmax = max(m.xmax for m in members)
-    ymin = min(m.ymin for m in members)
-    ymax = max(m.ymax for m in members)
+    xmin = min(s.extent[0] for s in shapes)
+    ymin = min(s.extent[1] for s in shapes)
+    xmax = max(s.extent[2] for s in shapes)
+    ymax = max(s.extent[3] for s in shapes)
     pad = max(xmax - xmin, ymax - ymin) * 0.02
     width, height = xmax - xmin + 2 * pad, ymax - ymin + 2 * pad
-    return f"{xmin - pad:.0f} {-ymax - pad:.0f} {width:.0f} {height:.0f}"
+    return f"{xmin - pad:.0f} {ymin - pad:.0f} {width:.0f} {height:.0f}"
 
 
 def _figures(
@@ -141,22 +126,22 @@ def area_view(
 ) -> AreaView:
     """One area's figures, its parents' and those of every area on its map."""
     ancestors = _ancestors(area)
-    members = list(_map_members(area))
-    ids = [area.pk, *(a.pk for a in ancestors), *(m.pk for m in members)]
+    shapes = display_shapes(areas=_map_members(area))
+    ids = [area.pk, *(a.pk for a in ancestors), *(s.id for s in shapes)]
     figures = _figures(
         publication=publication, area_ids=ids, category=category, period=period, end=end
     )
     map_areas = [
         MapArea(
-            code=m.code,
-            name=m.name,
-            level=m.level,
-            url=m.get_absolute_url(),
-            svg_path=m.svg_path,
-            figure=figures.get(m.pk, NO_DATA),
-            is_focus=m.pk == area.pk,
+            code=s.code,
+            name=s.name,
+            level=s.level,
+            url=s.url,
+            svg_path=s.svg_path,
+            figure=figures.get(s.id, NO_DATA),
+            is_focus=s.id == area.pk,
         )
-        for m in sorted(members, key=lambda m: (m.pk != area.pk, m.name))
+        for s in sorted(shapes, key=lambda s: (s.id != area.pk, s.name))
     ]
     return AreaView(
         area=area,
@@ -169,5 +154,5 @@ def area_view(
         figure=figures.get(area.pk, NO_DATA),
         ancestor_figures=[(a, figures.get(a.pk, NO_DATA)) for a in ancestors],
         map_areas=map_areas,
-        view_box=_view_box(members),
+        view_box=_view_box(shapes),
     )

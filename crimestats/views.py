@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from areas.models import Level
+from areas.selectors import area_by_code
 from crimestats import selectors
 from crimestats.bands import BANDS, NO_DATA_COLOUR, ratio_range_label
 from crimestats.disclosure import Policy
@@ -63,7 +64,7 @@ def _render_area(request: HttpRequest, area) -> HttpResponse:
 
 
 def london(request: HttpRequest) -> HttpResponse:
-    area = selectors.find_area(level=Level.REGION, code=LONDON_CODE)
+    area = area_by_code(level=Level.REGION, code=LONDON_CODE)
     if area is None:
         return render(request, "crimestats/no_data.html", status=503)
     return _render_area(request, area)
@@ -72,7 +73,7 @@ def london(request: HttpRequest) -> HttpResponse:
 def area(request: HttpRequest, level: str, code: str, slug: str = "") -> HttpResponse:
     if level not in PAGE_LEVELS:
         raise Http404("No such kind of area")
-    found = selectors.find_area(level=level, code=code)
+    found = area_by_code(level=level, code=code)
     if found is None:
         raise Http404(f"No {level} with code {code}")
     if slug != found.slug or code != found.code:

@@ -48,7 +48,7 @@ from crimestats.importers.common import (
     parse_yyyymm,
     read_csv,
 )
-from crimestats.importers.writer import ReleaseData, already_loaded, write_release
+from crimestats.importers.writer import ReleaseData, already_loaded, write_releases
 from crimestats.models import Release
 from crimestats.sources import CITY_OF_LONDON, MET
 
@@ -324,19 +324,16 @@ def import_mps_file(
         if layout.level == Level.BOROUGH:
             london = _london_counts(parsed, category_ids, london_region_id(csv_file.name))
             releases.append(replace(releases[0], level=Level.REGION, counts=london))
-        for data in releases:
-            release, written = write_release(
-                data=data, file_name=csv_file.name, checksum=csv_file.checksum, user=user
-            )
-            result.releases.append(release)
-            result.counts_written += written
-    result.created = True
-    result.rows_read = parsed.row_count
-    result.warnings = warnings
-    result.new_categories = book.new
-    log(result.message)
-    for warning in warnings:
-        log(f"  warning: {warning}")
+        write_releases(
+            result=result,
+            releases=releases,
+            csv_file=csv_file,
+            user=user,
+            rows_read=parsed.row_count,
+            warnings=warnings,
+            new_categories=book.new,
+            log=log,
+        )
     skipped = [m for m in layout.months if m not in set(current)]
     if skipped:
         log(f"  not made current: {months_text(skipped)}")

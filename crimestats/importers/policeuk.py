@@ -40,7 +40,7 @@ from crimestats.importers.common import (
     plural,
     read_csv,
 )
-from crimestats.importers.writer import ReleaseData, already_loaded, write_release
+from crimestats.importers.writer import ReleaseData, already_loaded, write_releases
 from crimestats.models import Release
 from crimestats.sources import CITY_OF_LONDON, CITY_POLICE, MET
 
@@ -254,19 +254,16 @@ def import_policeuk_file(
         releases = [lsoa]
         if tally.force == CITY_POLICE:
             releases.append(replace(lsoa, level=Level.BOROUGH, counts=_city_total(counts)))
-        for data in releases:
-            release, written = write_release(
-                data=data, file_name=csv_file.name, checksum=csv_file.checksum, user=user
-            )
-            result.releases.append(release)
-            result.counts_written += written
-    result.created = True
-    result.rows_read = tally.rows
-    result.warnings = warnings
-    result.new_categories = book.new
-    log(result.message)
-    for warning in warnings:
-        log(f"  warning: {warning}")
+        write_releases(
+            result=result,
+            releases=releases,
+            csv_file=csv_file,
+            user=user,
+            rows_read=tally.rows,
+            warnings=warnings,
+            new_categories=book.new,
+            log=log,
+        )
     return result
 
 

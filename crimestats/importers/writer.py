@@ -1,12 +1,13 @@
 """Writing a validated release: the Release row, its counts by COPY, and its current months."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from cachalot.api import invalidate
 from django.db import connection
 
+from crimestats.importers.common import CsvFile, ImportResult
 from crimestats.models import CurrentMonth, MonthlyCount, Release
 
 COPY_COUNTS = (
@@ -101,3 +102,31 @@ def make_current(*, release: Release, months: Iterable[date]) -> None:
         unique_fields=["source", "force", "level", "month"],
         update_fields=["release"],
     )
+
+
+def write_releases(
+    *,
+    result: ImportResult,
+    releases: list[ReleaseData],
+    csv_file: CsvFile,
+    user=None,
+    rows_read: int,
+    warnings: list[str],
+    new_categories: list[str],
+    log: Callable[[str], None],
+) -> ImportResult:
+    """Write a file's releases, fill in what the import did, and log it with its warnings."""
+    for data in releases:
+        release, written = write_release(
+            data=data, file_name=csv_file.name, checksum=csv_file.checksum, user=user
+        )
+        result.releases.append(release)
+        result.counts_written += written
+    result.created = True
+    result.rows_read = rows_read
+    result.warnings = warnings
+    result.new_categories = new_categories
+    log(result.message)
+    for warning in warnings:
+        log(f"  warning: {warning}")
+    return result
