@@ -34,7 +34,7 @@ start_postgres() {
         as_postgres "$PG_BIN/pg_ctl" -D "$VAR/pg" -l "$VAR/log/postgres.log" -w start \
             -o "-p $PG_PORT -k $VAR/run -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c work_mem=64MB -c maintenance_work_mem=512MB -c max_wal_size=4GB -c synchronous_commit=off" >/dev/null
     fi
-    local psql=("$PG_BIN/psql" -h "$VAR/run" -p "$PG_PORT" -U postgres -qtA)
+    local psql=(env PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -h "$VAR/run" -p "$PG_PORT" -U postgres -qtA)
     if [ -z "$("${psql[@]}" -c "select 1 from pg_roles where rolname='crimemap'")" ]; then
         "${psql[@]}" -c "create role crimemap login superuser"
     fi
