@@ -12,6 +12,7 @@ class Period(StrEnum):
     MONTH = "month"
     ROLLING_12 = "r12"
     FYTD = "fytd"
+    FINANCIAL_YEAR = "fy"  # complete April-March years, for the long-run trend
 
 
 DEFAULT_PERIOD = Period.ROLLING_12
@@ -50,7 +51,18 @@ def months_in(period: Period, end: date) -> list[date]:
         return month_range(add_months(end, -11), end)
     if period == Period.FYTD:
         return month_range(financial_year_start(end), end)
+    if period == Period.FINANCIAL_YEAR:
+        if not is_valid_end(period, end):
+            raise ValueError(f"a financial year ends in March, not {end:%B}")
+        return month_range(financial_year_start(end), end)
     raise ValueError(f"unknown period {period!r}")
+
+
+def is_valid_end(period: Period, end: date) -> bool:
+    """Whether a period can end at this month: a financial year ends in March, others anywhere."""
+    if period == Period.FINANCIAL_YEAR:
+        return end.month == add_months(date(2000, FINANCIAL_YEAR_START_MONTH, 1), -1).month
+    return True
 
 
 def same_period_last_year(end: date) -> date:
@@ -61,7 +73,7 @@ def same_period_last_year(end: date) -> date:
 def is_complete(period: Period, end: date, available: Iterable[date]) -> bool:
     """A period can be shown only when every one of its months has data."""
     have = set(available)
-    return all(month in have for month in months_in(period, end))
+    return is_valid_end(period, end) and all(month in have for month in months_in(period, end))
 
 
 def complete_ends(period: Period, available: Iterable[date]) -> list[date]:
@@ -81,6 +93,8 @@ def period_label(period: Period, end: date) -> str:
     if period == Period.ROLLING_12:
         return f"12 months to {month_label(end)}"
     start = financial_year_start(end)
+    if period == Period.FINANCIAL_YEAR:
+        return f"financial year {start.year}/{str(end.year)[2:]}"
     if start == end:
         return f"{month_label(end)} (financial year to date)"
     return f"{start:%B} to {month_label(end)} (financial year to date)"

@@ -102,7 +102,8 @@ def _cells_for_level(
                 series[row[area_id], column[category_id], index[month]] = count
         for period in Period:
             for end in complete_ends(period, months):
-                if end < earliest_end:
+                # Whole financial years go back as far as the data, for the long-run trend.
+                if end < earliest_end and period != Period.FINANCIAL_YEAR:
                     continue
                 columns = [index[m] for m in months_in(period, end)]
                 totals = series[:, :, columns].sum(axis=2)

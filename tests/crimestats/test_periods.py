@@ -79,3 +79,15 @@ def test_parse_month_rejects(text):
 
 def test_parse_month_accepts_both_layouts():
     assert parse_month("202403") == parse_month("2024-03") == date(2024, 3, 1)
+
+
+def test_financial_years_end_in_march_only():
+    available = month_range(date(2010, 4, 1), date(2025, 11, 1))
+    ends = complete_ends(Period.FINANCIAL_YEAR, available)
+    assert ends[0] == date(2011, 3, 1) and ends[-1] == date(2025, 3, 1) and len(ends) == 15
+    assert months_in(Period.FINANCIAL_YEAR, date(2025, 3, 1)) == months_in(
+        Period.ROLLING_12, date(2025, 3, 1)
+    )
+    assert period_label(Period.FINANCIAL_YEAR, date(2025, 3, 1)) == "financial year 2024/25"
+    with pytest.raises(ValueError):
+        months_in(Period.FINANCIAL_YEAR, date(2025, 4, 1))
