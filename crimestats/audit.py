@@ -442,6 +442,20 @@ class Auditor:
             )
         return results
 
+    def unsettled(self) -> list[int]:
+        """The checks that witnesses and batch LPs alone cannot settle at some end: the only
+        ones that may fail (each needs an LP of its own to tell, and to prove it)."""
+        self.runs += 1
+        index = np.arange(self.k)
+        open_ = np.zeros(self.k, dtype=bool)
+        for maximise in (True, False):
+            self._settle(
+                index, maximise, np.zeros(self.k, dtype=bool), {}, stop=True, batch_only=True
+            )
+            spec = np.array([c.high if maximise else c.low for c in self.problem.checks], bool)
+            open_ |= spec & ~self._reached(maximise)
+        return np.flatnonzero(open_).tolist()
+
     def passes(self, checks: Sequence[int] | None = None) -> bool:
         """Whether the given checks (default all) all pass, stopping at the first failure."""
         self.runs += 1
@@ -451,7 +465,15 @@ class Auditor:
             for maximise in (True, False)
         )
 
-    def _settle(self, index, maximise: bool, short: np.ndarray, proofs: dict, stop: bool) -> bool:
+    def _settle(
+        self,
+        index,
+        maximise: bool,
+        short: np.ndarray,
+        proofs: dict,
+        stop: bool,
+        batch_only: bool = False,
+    ) -> bool:
         """Settle one end of the given checks: witnesses, then batch LPs, then single LPs.
         Marks failures in ``short`` with their proofs; returns False if it stopped at one."""
         spec = np.array([c.high if maximise else c.low for c in self.problem.checks], bool)
@@ -473,6 +495,8 @@ class Auditor:
                 self._solve(open_, maximise)
                 batch = int(self._reached(maximise).sum()) > before
                 continue
+            if batch_only:
+                return True
             j = int(open_[0])
             solution = self._solve(open_[:1], maximise)  # optimal for j: its exact extreme
             if not self._reached(maximise)[j]:

@@ -201,7 +201,8 @@ class Table:
         shown: Mapping[PeriodKey, Status] | None = None,
         children: Sequence[Hashable] | None = None,
     ) -> list[Hashable]:
-        """Publish month, rolling-12 and FYTD figures for every complete end month.
+        """Publish month, rolling-12, FYTD and financial-year figures for their complete ends
+        (see ``published_ends``).
 
         ``parts`` are summed month by month: one series for an area, several for a parent made
         of its children (``children`` then names the keys the parts were published under, so
@@ -213,9 +214,7 @@ class Table:
         months = sorted(set.intersection(*(set(p) for p in parts)))
         keys: list[Hashable] = []
         for period in periods:
-            for end in complete_ends(period, months):
-                if earliest_end is not None and end < earliest_end:
-                    continue
+            for end in published_ends(period, months, earliest_end):
                 if shown is not None and (period, end) not in shown:
                     continue
                 cell_key = (period, end) if key is None else (key, period, end)
@@ -231,8 +230,22 @@ class Table:
         return sum(self.truth[t] for t in cell.terms)
 
 
+def is_long_run(period: Period) -> bool:
+    """Whole financial years are published as far back as the data goes (the long-run trend);
+    every other period only from the earliest published end on."""
+    return period == Period.FINANCIAL_YEAR
+
+
+def published_ends(period: Period, months: Sequence[date], earliest_end: date | None) -> list[date]:
+    """The end months a period is published for, as the publication builder chooses them."""
+    if earliest_end is None or is_long_run(period):
+        return complete_ends(period, months)
+    window = needed_months(months, earliest_end)  # fewer months: complete_ends is quadratic
+    return [end for end in complete_ends(period, window) if end >= earliest_end]
+
+
 def needed_months(months: Sequence[date], earliest_end: date | None) -> list[date]:
-    """The months any figure ending at or after ``earliest_end`` adds up (drop the rest)."""
+    """The months any windowed figure ending at or after ``earliest_end`` adds up."""
     if earliest_end is None:
         return list(months)
     first = min(months_in(Period.ROLLING_12, earliest_end)[0], financial_year_start(earliest_end))
@@ -506,13 +519,15 @@ def _repair(auditor: lp.Auditor, groups: list[_Group], cost: CostFn) -> list[lp.
     withheld: list[tuple[int, Status, int]] = []
     dependents: dict[int, list[int]] = defaultdict(list)  # figure -> checks its proofs held
     version = 0  # bumped by every withholding: results from older versions may be stale
-    for j, result in enumerate(auditor.run()):
-        seen = 0
-        while not result.passed:
-            if seen != version:  # re-test only the end(s) that failed
-                low, high = result.low_failed, result.high_failed
+    for j in auditor.unsettled():
+        low = high = True
+        seen = -1
+        while True:
+            if seen != version:  # (re-)test; after a withholding only the end(s) that failed
                 result, seen = auditor.run([j], low=low, high=high)[0], version
-                continue
+            if result.passed:
+                break
+            low, high = result.low_failed, result.high_failed
             options = [g for g in result.relax if groups[g].withholdable]
             if not options:
                 failures.append(result)
@@ -626,7 +641,9 @@ def series_table(
     """
     if len(monthly) != len(months):
         raise ValueError("one count per month")
-    keep = set(needed_months(sorted(months), earliest_end))
+    periods = tuple(periods)
+    long_run = any(is_long_run(p) for p in periods)
+    keep = set(months if long_run else needed_months(sorted(months), earliest_end))
     pairs = sorted((m, c) for m, c in zip(months, monthly, strict=True) if m in keep)
     table = Table()
     current = table.add_months([c for _, c in pairs], [m for m, _ in pairs])

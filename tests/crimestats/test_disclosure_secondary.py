@@ -314,3 +314,25 @@ def test_many_series_in_parallel_match_one_by_one():
     # the primary rule alone fails somewhere in this batch, and the report says where
     primary = audit_many_series([(s, {}) for s in batch], policy=POLICY)
     assert primary.failures and all(f.id[0][1] == "burglary" for f in primary.failures)
+
+
+def test_financial_years_go_back_as_far_as_the_data_and_match_their_twins():
+    months = month_range(date(2019, 4, 1), date(2025, 11, 1))
+    counts = [(3 * i) % 7 for i in range(len(months))]
+    earliest = date(2023, 1, 1)
+    protection = protect_series(
+        monthly=counts, months=months, level="ward", policy=POLICY, earliest_end=earliest
+    )
+    keys = dict(protection.items())
+    years = sorted(end for period, end in keys if period == Period.FINANCIAL_YEAR)
+    assert years == [date(y, 3, 1) for y in range(2020, 2026)]
+    assert not any(end < earliest for period, end in keys if period != Period.FINANCIAL_YEAR)
+    for end in years:
+        if end >= earliest:  # the same twelve months: the same number, shown the same way
+            twins = {
+                protection.status((p, end))
+                for p in (Period.FINANCIAL_YEAR, Period.ROLLING_12, Period.FYTD)
+            }
+            assert len(twins) == 1
+    table = series_table(monthly=counts, months=months, level="ward", earliest_end=earliest)
+    assert audit_table(table, keys, policy=POLICY).passed
