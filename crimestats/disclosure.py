@@ -429,44 +429,62 @@ def _cost(group: _Group, cost: CostFn) -> float:
     return cost(group.value, group.status, len(group.terms), len(group.cells))
 
 
-def _protect_sums(table: Table, groups: list[_Group], policy: Policy, cost: CostFn) -> None:
-    """Quick first pass for published totals with their parts (parent and children): each
-    hidden small part must still range over 1..threshold-1 given the total and the other parts;
-    if not, withhold the cheapest other part. The LP audit afterwards has the last word."""
-    group_of = {table.cells[c].key: g for g in groups for c in g.cells}
+def _protect_sums(
+    table: Table, groups: list[_Group], policy: Policy, cost: CostFn
+) -> list[tuple[int, Status]]:
+    """Quick first pass for totals published with their parts (parent and children): each
+    hidden small part must still range over 1..threshold-1 given the exact total and the other
+    parts, so withhold the cheapest other part until it does (or leave it to the LP audit when
+    no withholding could help). Returns what it withheld, with the status it had."""
+    group_of = {table.cells[c].key: g for g, group in enumerate(groups) for c in group.cells}
     low, high = policy.small_range
+    done: list[tuple[int, Status]] = []
     for parent_key, child_keys in table.sums:
         parent = group_of.get(parent_key)
-        children = [group_of[k] for k in child_keys if k in group_of]
-        if parent is None or parent.known != Status.EXACT:
+        if parent is None or groups[parent].known != Status.EXACT:
             continue
-        while True:
-            weak = [
-                c
-                for c in children
-                if c.sensitive and not _sum_range_ok(c, parent, children, low, high)
-            ]
-            options = [c for c in children if c.withholdable and c not in weak[:1]]
-            if not weak or not options:
-                break
-            min(options, key=lambda c: _cost(c, cost)).status = Status.WITHHELD
+        children = [group_of[k] for k in child_keys if k in group_of]
+        total = groups[parent].value
+        for child in children:
+            if not groups[child].sensitive:
+                continue
+            while not _part_range_ok(child, total, children, groups, low, high):
+                options = [c for c in children if c != child and groups[c].withholdable]
+                hopeless = not _part_range_ok(
+                    child, total, children, groups, low, high, withheld=set(options)
+                )
+                if not options or hopeless:
+                    break
+                best = min(options, key=lambda c: _cost(groups[c], cost))
+                done.append((best, groups[best].status))
+                groups[best].status = Status.WITHHELD
+    return done
 
 
-def _sum_range_ok(child: _Group, parent: _Group, children: list[_Group], low, high) -> bool:
-    """Closed-form range of one part of an exact total, from the other parts' statuses."""
+def _part_range_ok(
+    child: int,
+    total: int,
+    children: list[int],
+    groups: list[_Group],
+    low: float,
+    high: float,
+    withheld: frozenset[int] | set[int] = frozenset(),
+) -> bool:
+    """Closed-form range of one part of an exact total, given how the other parts are shown
+    (``withheld``: as if those were withheld too)."""
 
-    def bounds(group: _Group) -> tuple[float, float]:
-        status = group.known
+    def bounds(g: int) -> tuple[float, float]:
+        status = Status.WITHHELD if g in withheld else groups[g].known
         if status == Status.EXACT:
-            return group.value, group.value
+            return groups[g].value, groups[g].value
         if status == Status.SMALL:
             return low, high
         return 0, float("inf")
 
-    others = [bounds(c) for c in children if c is not child]
+    others = [bounds(c) for c in children if c != child]
     lo, hi = bounds(child)
-    smallest = max(lo, parent.value - sum(b for _, b in others))
-    largest = min(hi, parent.value - sum(a for a, _ in others))
+    smallest = max(lo, total - sum(b for _, b in others))
+    largest = min(hi, total - sum(a for a, _ in others))
     return smallest <= low and largest >= high
 
 
@@ -482,14 +500,25 @@ def protect(
     """
     started = perf_counter()
     groups = _groups(table, policy)
-    _protect_sums(table, groups, policy, cost)
+    early = _protect_sums(table, groups, policy, cost)
     _drop_crowded_labels(groups)
     checks = [lp.Check(g, group.terms) for g, group in enumerate(groups) if group.sensitive]
+    # The audit is built with the first pass's withholdings undone, then redone in it, so that
+    # the last step of the repair may publish them again when they turn out not to be needed.
+    for g, status in early:
+        groups[g].status = status
+    problem = _problem(table, groups, checks, policy)
+    for g, _ in early:
+        groups[g].status = Status.WITHHELD
     failures: list[lp.CheckResult] = []
     lps = rounds = 0
-    for part in lp.split(_problem(table, groups, checks, policy), through_fixed=True):
+    for part in lp.split(problem, through_fixed=True):
         auditor = lp.Auditor(part, engine=engine)
-        failures += _repair(auditor, groups, cost)
+        published = {known.id for known in part.knowns}
+        undo = [(g, status, -1) for g, status in early if g in published]
+        for g, _, _ in undo:
+            auditor.withhold(g)
+        failures += _repair(auditor, groups, cost, undo)
         lps, rounds = lps + auditor.lps, rounds + auditor.runs
     statuses = [Status.EXACT] * len(table.cells)
     for group in groups:
@@ -511,12 +540,18 @@ def protect(
     )
 
 
-def _repair(auditor: lp.Auditor, groups: list[_Group], cost: CostFn) -> list[lp.CheckResult]:
+def _repair(
+    auditor: lp.Auditor,
+    groups: list[_Group],
+    cost: CostFn,
+    withheld: list[tuple[int, Status, int]],
+) -> list[lp.CheckResult]:
     """Withhold figures until every check of one independent part passes; returns the checks
     that cannot be protected: when nothing in a failure's proof can be withheld (figures of
     other levels or earlier releases), withholding anything else leaves the proof standing."""
     failures = []
-    withheld: list[tuple[int, Status, int]] = []
+    failed: set[int] = set()
+    withheld = list(withheld)  # (figure, status it had, check it was withheld for)
     dependents: dict[int, list[int]] = defaultdict(list)  # figure -> checks its proofs held
     version = 0  # bumped by every withholding: results from older versions may be stale
     for j in auditor.unsettled():
@@ -531,6 +566,7 @@ def _repair(auditor: lp.Auditor, groups: list[_Group], cost: CostFn) -> list[lp.
             options = [g for g in result.relax if groups[g].withholdable]
             if not options:
                 failures.append(result)
+                failed.add(result.id)
                 break
             best = min(options, key=lambda g: _cost(groups[g], cost))
             for g in result.pinned_by:
@@ -539,8 +575,8 @@ def _repair(auditor: lp.Auditor, groups: list[_Group], cost: CostFn) -> list[lp.
             groups[best].status = Status.WITHHELD
             auditor.withhold(best)
             version += 1
-    if not failures:
-        _restore_unneeded(auditor, groups, withheld, dependents, cost)
+    hopeless = {j for j, check in enumerate(auditor.problem.checks) if check.id in failed}
+    _restore_unneeded(auditor, groups, withheld, dependents, cost, hopeless)
     return failures
 
 
@@ -550,17 +586,20 @@ def _restore_unneeded(
     withheld: list[tuple[int, Status, int]],
     dependents: dict[int, list[int]],
     cost: CostFn,
+    hopeless: set[int],
 ) -> None:
     """The greedy repairs one failure at a time, so a figure withheld early may have become
     unnecessary by the end: try publishing each again, most valuable first, and keep it
     published if every check still passes (those whose proofs it was in first: the likeliest
-    to fail)."""
+    to fail; checks that cannot be protected anyway do not count)."""
+    others = [j for j in range(auditor.k) if j not in hopeless]
     for g, status, _ in sorted(withheld, key=lambda item: -_cost(groups[item[0]], cost)):
         if status != Status.EXACT:
             continue  # a dropped "fewer than" label is not worth an audit
         groups[g].status = status
         auditor.restore(g)
-        if auditor.passes(dependents[g]) and auditor.passes():
+        likely = [j for j in dependents[g] if j not in hopeless]
+        if auditor.passes(likely) and auditor.passes(others):
             continue
         groups[g].status = Status.WITHHELD
         auditor.withhold(g)

@@ -1,0 +1,80 @@
+"""The exact Poisson test and its words, on cases worked out by hand."""
+
+from math import comb
+
+import pytest
+
+from crimestats.comparisons import Outcome, Side, compare, plural, poisson_test
+
+
+def _two_sided(x: int, n: int, p: float) -> float:
+    """Exact binomial two-sided p-value by summing every outcome no likelier than x."""
+    pmf = [comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1)]
+    return min(1.0, sum(q for q in pmf if q <= pmf[x] * (1 + 1e-7)))
+
+
+@pytest.mark.parametrize(
+    ("count", "other", "p_value", "outcome"),
+    [
+        (3, 3, 1.0, Outcome.SAME),  # equal rates, small counts
+        (5, 0, 2 / 2**5, Outcome.SAME),  # 0.0625: five against none is still chance
+        (6, 0, 2 / 2**6, Outcome.HIGHER),  # 0.03125
+        (0, 6, 2 / 2**6, Outcome.LOWER),
+        (10, 0, 2 / 2**10, Outcome.HIGHER),
+        (0, 0, 1.0, Outcome.SAME),
+    ],
+)
+def test_equal_exposures(count, other, p_value, outcome):
+    test = poisson_test(count=count, exposure=1000, other_count=other, other_exposure=1000)
+    assert test.p_value == pytest.approx(p_value)
+    assert test.outcome == outcome
+
+
+def test_unequal_exposures_against_a_hand_sum():
+    # 0 crimes in an area with a fifth of the exposure, 10 in the other: P(X=0) = 0.8^10.
+    test = poisson_test(count=0, exposure=250, other_count=10, other_exposure=1000)
+    assert test.p_value == pytest.approx(_two_sided(0, 10, 0.2))
+    assert test.p_value == pytest.approx(0.2283, abs=1e-3)
+    assert test.outcome == Outcome.SAME
+
+
+def test_clear_difference_with_big_numbers():
+    # 31 burglaries in 3,780 households (8.2 per 1,000) against 300 in 60,000 (5.0 per 1,000).
+    test = poisson_test(count=31, exposure=3780, other_count=300, other_exposure=60000)
+    assert test.p_value == pytest.approx(_two_sided(31, 331, 3780 / 63780))
+    assert test.p_value < 0.05 and test.outcome == Outcome.HIGHER
+    # The same rates with a tenth of the crimes: not enough to tell.
+    small = poisson_test(count=3, exposure=378, other_count=30, other_exposure=6000)
+    assert small.outcome == Outcome.SAME
+
+
+def test_sentence_shows_both_numbers():
+    ward = Side("Mile End", 31, 8.2, 3780)
+    london = Side("London", 24000, 6.9, 3478260)
+    result = compare(ward, london, noun="burglary", per="households")
+    assert result.numbers == "31 burglaries (8.2 per 1,000 households); London 6.9"
+    assert result.sentence == f"The rate is {result.outcome.words} London."
+
+
+def test_last_year_compares_counts():
+    now = Side("12 months to November 2025", 40, 10.0, 4000)
+    before = Side("a year earlier", 20, 5.0, 4000)
+    result = compare(now, before, noun="robbery", per="residents", use_rates=False)
+    assert result.outcome == Outcome.HIGHER
+    assert result.numbers == "40 robberies; a year earlier 20"
+
+
+def test_no_comparison_for_hidden_or_missing_figures():
+    hidden = Side("Mile End", None, None, 3780, suppressed=True)
+    london = Side("London", 24000, 6.9, 3478260)
+    result = compare(hidden, london, noun="burglary", per="households", label="fewer than 5")
+    assert result.outcome is None and "fewer than 5" in result.sentence
+    missing = Side("a year earlier", None, None, None, available=False)
+    result = compare(london, missing, noun="burglary", per="households")
+    assert result.outcome is None and "no figures" in result.sentence
+
+
+def test_plurals():
+    assert plural("Burglary") == "burglaries"
+    assert plural("Vehicle crime") == "vehicle crimes"
+    assert plural("robbery", 1) == "robbery"
