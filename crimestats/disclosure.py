@@ -161,10 +161,16 @@ class Table:
     cells: list[Cell] = field(default_factory=list)
     # (parent cell key, child cell keys): a published total with its published parts
     sums: list[tuple[Hashable, tuple[Hashable, ...]]] = field(default_factory=list)
+    # which block (one add_unknowns or add_months call: one series) each unknown came from
+    blocks: list[int] = field(default_factory=list)
 
-    def add_unknowns(self, counts: Iterable[int]) -> list[int]:
+    def add_unknowns(self, counts: Iterable[int], *, block: int | None = None) -> list[int]:
+        """New unknowns with their true counts, in a new block unless one is given."""
         start = len(self.truth)
         self.truth.extend(int(c) for c in counts)
+        if block is None:
+            block = self.blocks[-1] + 1 if self.blocks else 0
+        self.blocks.extend([block] * (len(self.truth) - start))
         return list(range(start, len(self.truth)))
 
     def add_months(
@@ -175,12 +181,13 @@ class Table:
         if len(counts) != len(months):
             raise ValueError("one count per month")
         result: MonthVars = {}
+        block = max(self.blocks, default=-1) + 1
         for month, count in zip(months, counts, strict=True):
             shared = (same_as or {}).get(month)
             if shared is not None and self.truth[shared] == count:
                 result[month] = shared
             else:
-                result[month] = self.add_unknowns([count])[0]
+                result[month] = self.add_unknowns([count], block=block)[0]
         return result
 
     def add_cell(
@@ -228,6 +235,32 @@ class Table:
 
     def value(self, cell: Cell) -> int:
         return sum(self.truth[t] for t in cell.terms)
+
+    def local_tables(self) -> list["Table"]:
+        """When some figures join blocks (a total with its parts, this release with the last),
+        the figures within each block on their own, as separate tables (same cell keys)."""
+        block_of = self.blocks
+        local: dict[int, list[Cell]] = defaultdict(list)
+        for cell in self.cells:
+            blocks = {block_of[t] for t in cell.terms}
+            if len(blocks) == 1:
+                local[blocks.pop()].append(cell)
+        if sum(len(cells) for cells in local.values()) == len(self.cells):
+            return []  # nothing joins blocks: nothing to gain from stages
+        tables = []
+        for cells in local.values():
+            table = Table()
+            variables = sorted({t for cell in cells for t in cell.terms})
+            new = table.add_unknowns(self.truth[v] for v in variables)
+            index = dict(zip(variables, new, strict=True))
+            for cell in cells:
+                table.add_cell(
+                    cell.key, (index[t] for t in cell.terms), level=cell.level, fixed=cell.fixed
+                )
+            keys = {cell.key for cell in cells}
+            table.sums = [(p, c) for p, c in self.sums if p in keys and set(c) <= keys]
+            tables.append(table)
+        return tables
 
 
 def is_long_run(period: Period) -> bool:
@@ -489,17 +522,38 @@ def _part_range_ok(
 
 
 def protect(
-    table: Table, *, policy: Policy, cost: CostFn = default_cost, engine: str = "auto"
+    table: Table,
+    *,
+    policy: Policy,
+    cost: CostFn = default_cost,
+    engine: str = "auto",
+    start: Mapping[Hashable, Status] | None = None,
 ) -> Protection:
     """Primary suppression, then secondary suppression until the LP audit passes.
 
     After cheap first passes (totals with their parts; crowded "fewer than" labels), one audit
     of every small figure finds the failures; each failure is then repaired on its own: withhold
     the cheapest figure in its proof, re-test the end that failed, repeat. Figures that passed
-    stay passed (withholding only removes information), so one sweep is enough.
+    stay passed (withholding only removes information), so one sweep is enough; a last step
+    publishes again what turned out not to be needed.
+
+    When figures join several series (totals with their parts, releases), each series is first
+    protected on its own (small LPs), and the whole table then starts from those statuses
+    (``start``), so its big LPs only repair what the joins add.
     """
     started = perf_counter()
+    lps = rounds = 0
+    if start is None:
+        start = {}
+        for local in table.local_tables():
+            done = protect(local, policy=policy, cost=cost, engine=engine, start={})
+            start.update((c.key, s) for c, s in zip(done.cells, done.statuses, strict=True))
+            lps, rounds = lps + done.lps, rounds + done.rounds
     groups = _groups(table, policy)
+    for group in groups:
+        first = start.get(table.cells[group.cells[0]].key)
+        if group.free and first is not None:
+            group.status = first
     early = _protect_sums(table, groups, policy, cost)
     _drop_crowded_labels(groups)
     checks = [lp.Check(g, group.terms) for g, group in enumerate(groups) if group.sensitive]
@@ -511,7 +565,6 @@ def protect(
     for g, _ in early:
         groups[g].status = Status.WITHHELD
     failures: list[lp.CheckResult] = []
-    lps = rounds = 0
     for part in lp.split(problem, through_fixed=True):
         auditor = lp.Auditor(part, engine=engine)
         published = {known.id for known in part.knowns}

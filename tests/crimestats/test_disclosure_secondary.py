@@ -336,3 +336,24 @@ def test_financial_years_go_back_as_far_as_the_data_and_match_their_twins():
             assert len(twins) == 1
     table = series_table(monthly=counts, months=months, level="ward", earliest_end=earliest)
     assert audit_table(table, keys, policy=POLICY).passed
+
+
+def test_joined_series_are_first_protected_one_by_one():
+    table = Table()
+    months = month_range(APRIL, date(2024, 6, 1))
+    parts = [table.add_months(c, months) for c in ([3, 8, 0], [9, 2, 6], [7, 7, 1])]
+    names = ["a", "b", "c"]
+    for name, part in zip(names, parts, strict=True):
+        table.add_periods(name, part, level="lsoa")
+    table.add_periods("total", parts, level="borough", children=names)
+    local = table.local_tables()
+    assert [sorted({key[0] for key in (c.key for c in t.cells)}) for t in local] == [
+        ["a"],
+        ["b"],
+        ["c"],
+    ]
+    assert all(len(t.truth) == 3 for t in local)
+    protection = protect(table, policy=POLICY)
+    assert protection.passed
+    assert audit_table(table, dict(protection.items()), policy=POLICY).passed
+    assert series_table(monthly=[1, 2], months=months[:2], level="lsoa").local_tables() == []
