@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from django.conf import settings
 from tqdm import tqdm
 
 from areas.importers.errors import UploadError
@@ -23,6 +24,84 @@ LEVEL_BY_PREFIX = {prefix: level for level, prefix in CODE_PREFIX.items()}
 # (up to two months either side), and those neighbours are big enough to judge (see below).
 INCOMPLETE_SHARE = 0.5
 INCOMPLETE_MIN_REFERENCE = 20
+
+# Uploads larger than this are refused before a byte is read (settings.UPLOAD_MAX_BYTES).
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+# Characters that make a spreadsheet treat a cell as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Keep at most this many errors in memory; the rest are only counted.
+MAX_ERRORS_KEPT = 100_000
+
+
+class UploadErrors(UploadError):
+    """Every problem found in a file: raised once a whole file has been read.
+
+    It is an UploadError whose own fields are the first problem's, so code (and tests) that
+    handle one error keep working; `errors` holds them all (`error_count` counts any not kept).
+    """
+
+    def __init__(self, errors: list[UploadError], *, error_count: int | None = None) -> None:
+        first = errors[0]
+        super().__init__(first.file, first.reason, first.row, first.column, first.value)
+        self.errors = errors
+        self.error_count = error_count if error_count is not None else len(errors)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        more = self.error_count - 1
+        return text if more <= 0 else f"{text} (and {plural(more, 'more error')})"
+
+
+class ErrorLog:
+    """Collects a file's problems so the admin sees all of them, not only the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[UploadError] = []
+        self.count = 0
+
+    def add(self, error: UploadError) -> None:
+        self.count += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(error)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            raise UploadErrors(self.errors, error_count=self.count)
+
+
+def looks_like_formula(value: str) -> bool:
+    return value.startswith(FORMULA_START)
+
+
+def check_not_formula(value: str, *, file: str, row: int, column: str) -> None:
+    """Names that a spreadsheet would run as a formula (e.g. `=cmd|...`) are refused."""
+    if looks_like_formula(value):
+        raise UploadError(
+            file,
+            "the value looks like a spreadsheet formula (starts with =, +, -, @): refused",
+            row=row,
+            column=column,
+            value=value,
+        )
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def check_size(path: Path, *, name: str | None = None) -> int:
+    """The file's size, or an UploadError when it is over the limit (checked before reading)."""
+    size = path.stat().st_size
+    limit = max_upload_bytes()
+    if size > limit:
+        raise UploadError(
+            name or path.name,
+            f"the file is {size / 1024 / 1024:,.0f} MB: the limit is {limit / 1024 / 1024:,.0f} MB",
+        )
+    return size
 
 
 @dataclass
@@ -75,8 +154,13 @@ def tqdm_opts(progress: bool) -> dict:
 
 def read_csv(path: Path) -> CsvFile:
     """Read a UTF-8 CSV (with or without BOM, LF or CRLF) and its SHA-256, or raise UploadError."""
-    raw = path.read_bytes()
     name = path.name
+    check_size(path)
+    raw = path.read_bytes()
+    if raw.startswith(b"PK\x03\x04"):
+        raise UploadError(name, "a zip archive, not a CSV file: upload the CSV inside it", row=1)
+    if b"\x00" in raw[:1_000_000]:
+        raise UploadError(name, "a binary file, not CSV text", row=1)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -89,6 +173,15 @@ def read_csv(path: Path) -> CsvFile:
     if not header or not any(h.strip() for h in header):
         raise UploadError(name, "the file is empty: no header row", row=1)
     header = [h.strip() for h in header]
+    if len(header) == 1:
+        for delimiter, said in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if delimiter in header[0]:
+                raise UploadError(
+                    name,
+                    f"the columns are separated by {said}: the file must be comma-separated",
+                    row=1,
+                    value=header[0][:80],
+                )
     seen: set[str] = set()
     for h in header:
         if h in seen:

@@ -21,7 +21,7 @@ Rules the real files need:
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -33,8 +33,11 @@ from crimestats.importers.categories import CategoryBook
 from crimestats.importers.common import (
     GSS_CODE,
     CsvFile,
+    ErrorLog,
     ImportResult,
+    UploadErrors,
     check_area_code,
+    check_not_formula,
     column_key,
     current_area_ids,
     current_boroughs,
@@ -62,6 +65,10 @@ WARD_CODE = {"wardcode", "wd22cd", "wd24cd"}
 BOROUGH_KEY = {"boroughname", "borough", "boroughcode", "lad22cd", "lad24cd"}
 # Descriptive columns: read past, not stored (a ward's borough comes from the areas, not here).
 INFO = {"lsoaname", "lsoa21nm", "wardname", "lookupboroughname", "borough", "boroughname"}
+
+# No London area records anywhere near this many crimes of one minor category in one month:
+# a bigger number is a corrupt cell (e.g. a row number or a pasted total), not a count.
+MAX_COUNT = 1_000_000
 
 LONDON_ONLY = -1  # area key for borough-file rows that are not a borough (e.g. "Unknown")
 
@@ -168,11 +175,14 @@ class _Parsed:
     merged: dict[str, int]  # ward code → rows summed by the Heathrow rule
 
 
-def _parse(csv_file: CsvFile, layout: WideLayout, *, progress: bool) -> _Parsed:
+def _parse(
+    csv_file: CsvFile, layout: WideLayout, *, progress: bool, on_row: Callable | None = None
+) -> _Parsed:
     """One pass over every row and cell: validate, and keep the counts by (area, category)."""
     file, header = csv_file.name, csv_file.header
     width = len(header)
     area_name = header[layout.area_column]
+    boroughs = known = None
     if layout.level == Level.BOROUGH:
         boroughs = _BoroughNames()
     else:
@@ -183,63 +193,122 @@ def _parse(csv_file: CsvFile, layout: WideLayout, *, progress: bool) -> _Parsed:
     not_boroughs: dict[str, int] = defaultdict(int)
     merged: dict[str, int] = defaultdict(int)
     count = 0
+    errors = ErrorLog()
     for line, row in csv_file.rows(progress=progress):
         count += 1
-        if len(row) != width:
-            raise UploadError(
-                file, f"the row has {len(row)} fields where the header has {width}", row=line
+        if on_row is not None and count % 5000 == 0:
+            on_row(count)
+        try:
+            _parse_row(
+                line,
+                row,
+                file=file,
+                header=header,
+                layout=layout,
+                width=width,
+                area_name=area_name,
+                boroughs=boroughs,
+                known=known,
+                rows=rows,
+                first_seen=first_seen,
+                totals=totals,
+                not_boroughs=not_boroughs,
+                merged=merged,
             )
-        value = row[layout.area_column].strip()
-        major = row[layout.major_column].strip()
-        minor = row[layout.minor_column].strip()
-        for column, text in zip(
-            (layout.area_column, layout.major_column, layout.minor_column),
-            (value, major, minor),
-            strict=True,
-        ):
-            if not text:
-                raise UploadError(file, "empty value", row=line, column=header[column], value="")
-        if layout.level == Level.BOROUGH:
-            area_id = boroughs.area(value, file=file, row=line, column=area_name)
-        else:
-            area_id = check_area_code(
-                value, level=layout.level, known=known, file=file, row=line, column=area_name
-            )
-        values = [row[i] for i in layout.month_columns]
-        counts = fast_counts(values)
-        if counts is None:
-            counts = [
-                parse_count(v, file=file, row=line, column=header[i])
-                for v, i in zip(values, layout.month_columns, strict=True)
-            ]
-        # Rows are keyed by what they mean; non-boroughs by their own name, so that two
-        # "Unknown" rows for one category are still caught as duplicates.
-        split = row[layout.split_column].strip() if layout.split_column is not None else ""
-        identity = (area_id, value if area_id == LONDON_ONLY else "", major, minor, split)
-        if identity in first_seen:
-            raise UploadError(
-                file,
-                f"duplicate row: the same area and category as row {first_seen[identity]}",
-                row=line,
-                column=area_name,
-                value=value,
-            )
-        first_seen[identity] = line
-        key = (area_id, major, minor)
-        if key in rows:
-            # Same ward and category under another borough name (Heathrow Villages): sum.
-            rows[key] = [a + b for a, b in zip(rows[key], counts, strict=True)]
-            if area_id != LONDON_ONLY:  # non-boroughs all add up into London, as intended
-                merged[value] += 1
-        else:
-            rows[key] = counts
-        if area_id == LONDON_ONLY:
-            not_boroughs[value] += sum(counts)
-        for i, c in enumerate(counts):
-            totals[i] += c
+        except UploadErrors as many:
+            for error in many.errors:
+                errors.add(error)
+        except UploadError as error:
+            errors.add(error)
     if not count:
         raise UploadError(file, "the file has a header but no data rows", row=2)
+    errors.raise_if_any()
     return _Parsed(rows, totals, count, dict(not_boroughs), dict(merged))
+
+
+def _parse_row(
+    line: int,
+    row: list[str],
+    *,
+    file: str,
+    header: list[str],
+    layout: WideLayout,
+    width: int,
+    area_name: str,
+    boroughs,
+    known,
+    rows: dict,
+    first_seen: dict,
+    totals: list[int],
+    not_boroughs: dict,
+    merged: dict,
+) -> None:
+    """Validate one row and add it in; raises UploadError (or UploadErrors) if it is wrong."""
+    if len(row) != width:
+        raise UploadError(
+            file, f"the row has {len(row)} fields where the header has {width}", row=line
+        )
+    value = row[layout.area_column].strip()
+    major = row[layout.major_column].strip()
+    minor = row[layout.minor_column].strip()
+    for column, text in zip(
+        (layout.area_column, layout.major_column, layout.minor_column),
+        (value, major, minor),
+        strict=True,
+    ):
+        if not text:
+            raise UploadError(file, "empty value", row=line, column=header[column], value="")
+        check_not_formula(text, file=file, row=line, column=header[column])
+    if layout.level == Level.BOROUGH:
+        area_id = boroughs.area(value, file=file, row=line, column=area_name)
+    else:
+        area_id = check_area_code(
+            value, level=layout.level, known=known, file=file, row=line, column=area_name
+        )
+    values = [row[i] for i in layout.month_columns]
+    counts = fast_counts(values)
+    if counts is None:
+        cells = ErrorLog()
+        counts = []
+        for v, i in zip(values, layout.month_columns, strict=True):
+            try:
+                counts.append(parse_count(v, file=file, row=line, column=header[i]))
+            except UploadError as error:
+                cells.add(error)
+        cells.raise_if_any()
+    if counts and max(counts) > MAX_COUNT:
+        raise UploadError(
+            file,
+            f"the count is implausibly large (over {MAX_COUNT:,} crimes in one month)",
+            row=line,
+            column=header[layout.month_columns[counts.index(max(counts))]],
+            value=str(max(counts)),
+        )
+    # Rows are keyed by what they mean; non-boroughs by their own name, so that two
+    # "Unknown" rows for one category are still caught as duplicates.
+    split = row[layout.split_column].strip() if layout.split_column is not None else ""
+    identity = (area_id, value if area_id == LONDON_ONLY else "", major, minor, split)
+    if identity in first_seen:
+        raise UploadError(
+            file,
+            f"duplicate row: the same area and category as row {first_seen[identity]}",
+            row=line,
+            column=area_name,
+            value=value,
+        )
+    first_seen[identity] = line
+    key = (area_id, major, minor)
+    if key in rows:
+        # Same ward and category under another borough name (Heathrow Villages): sum.
+        rows[key] = [a + b for a, b in zip(rows[key], counts, strict=True)]
+        if area_id != LONDON_ONLY:  # non-boroughs all add up into London, as intended
+            merged[value] += 1
+    else:
+        rows[key] = counts
+    if area_id == LONDON_ONLY:
+        not_boroughs[value] += sum(counts)
+    for i, c in enumerate(counts):
+        totals[i] += c
 
 
 def _warnings(
@@ -269,33 +338,69 @@ def _warnings(
     return warnings, [m for m in layout.months if m not in skipped]
 
 
+@dataclass
+class MpsPlan:
+    """A validated MPS file, ready to write: what the admin previews before publishing."""
+
+    csv_file: CsvFile
+    layout: WideLayout
+    existing: Release | None
+    parsed: _Parsed | None = None
+    warnings: list[str] = field(default_factory=list)
+    current: list[date] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        return self.layout.level
+
+
+def plan_mps_file(
+    *, path: Path, progress: bool = True, on_row: Callable[[int], None] | None = None
+) -> MpsPlan:
+    """Read and validate every row of an MPS file without writing anything.
+
+    Raises UploadError for a problem with the file as a whole (header, encoding), and
+    UploadErrors listing every bad row. A file already loaded is returned unparsed.
+    """
+    csv_file = read_csv(path)
+    layout = detect_layout(csv_file)
+    existing = already_loaded(source=SOURCE, level=layout.level, checksum=csv_file.checksum)
+    plan = MpsPlan(csv_file=csv_file, layout=layout, existing=existing)
+    if existing is not None:
+        return plan
+    plan.parsed = _parse(csv_file, layout, progress=progress, on_row=on_row)
+    met_boroughs = None
+    if layout.level == Level.BOROUGH:
+        met_boroughs = {
+            area_id: code for area_id, code, _ in current_boroughs() if code != CITY_OF_LONDON
+        }
+    plan.warnings, plan.current = _warnings(layout, plan.parsed, met_boroughs)
+    return plan
+
+
 def import_mps_file(
     *,
     path: Path,
     user=None,
     log: Callable[[str], None] = print,
     progress: bool = True,
+    plan: MpsPlan | None = None,
 ) -> ImportResult:
     """Validate a whole MPS file, then store it as one release (two for a borough file).
 
     Importing a file already loaded (same SHA-256 for this source and level) does nothing.
-    Raises UploadError for the first problem found, before anything is written.
+    Raises UploadError for the first problem found, before anything is written. A `plan`
+    from plan_mps_file saves reading the file again.
     """
-    csv_file = read_csv(path)
-    layout = detect_layout(csv_file)
+    if plan is None:
+        plan = plan_mps_file(path=path, progress=progress)
+    csv_file, layout, parsed = plan.csv_file, plan.layout, plan.parsed
     result = ImportResult(file=csv_file.name, created=False)
-    existing = already_loaded(source=SOURCE, level=layout.level, checksum=csv_file.checksum)
-    if existing is not None:
-        result.releases = [existing]
+    if plan.existing is not None:
+        result.releases = [plan.existing]
         log(result.message)
         return result
-    parsed = _parse(csv_file, layout, progress=progress)
-    met_boroughs = None
-    if layout.level == Level.BOROUGH:
-        met_boroughs = {
-            area_id: code for area_id, code, _ in current_boroughs() if code != CITY_OF_LONDON
-        }
-    warnings, current = _warnings(layout, parsed, met_boroughs)
+    warnings, current = list(plan.warnings), plan.current
     with transaction.atomic():
         book = CategoryBook()
         category_ids = {

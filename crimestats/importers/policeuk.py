@@ -22,7 +22,7 @@ CurrentMonth is keyed by source + force + level, so a police.uk Met file never r
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -33,7 +33,9 @@ from areas.models import Area, Level
 from crimestats.importers.categories import POLICE_UK, CategoryBook
 from crimestats.importers.common import (
     CsvFile,
+    ErrorLog,
     ImportResult,
+    check_not_formula,
     column_key,
     current_boroughs,
     name_key,
@@ -115,48 +117,24 @@ def _tally(csv_file: CsvFile, *, progress: bool) -> _Tally:
     )
     borough_names = {name_key(name) for _, _, name in current_boroughs()}
     tally = _Tally()
+    errors = ErrorLog()
     for line, row in csv_file.rows(progress=progress):
-        if len(row) != width:
-            raise UploadError(
-                file, f"the row has {len(row)} fields where the header has {width}", row=line
+        try:
+            _tally_row(
+                line,
+                row,
+                file=file,
+                col=col,
+                width=width,
+                tally=tally,
+                lsoa_borough=lsoa_borough,
+                borough_names=borough_names,
             )
-        tally.rows += 1
-        month = _month(row[col["Month"]], file=file, row=line)
-        force = row[col["Reported by"]].strip()
-        if tally.month is None:
-            tally.month, tally.force = month, force
-        if month != tally.month:
-            raise UploadError(
-                file,
-                f"a file holds one month: this row's differs from {tally.month:%Y-%m}",
-                row=line,
-                column="Month",
-                value=row[col["Month"]],
-            )
-        if force != tally.force:
-            raise UploadError(
-                file,
-                f"a file holds one force: this row's differs from {tally.force!r}",
-                row=line,
-                column="Reported by",
-                value=force,
-            )
-        crime_type = row[col["Crime type"]].strip()
-        if not crime_type:
-            raise UploadError(file, "empty value", row=line, column="Crime type", value="")
-        code = row[col["LSOA code"]].strip()
-        if not code:
-            tally.unlocated += 1
-        elif not LSOA_CODE.match(code):
-            raise UploadError(file, "not an LSOA code", row=line, column="LSOA code", value=code)
-        elif code in lsoa_borough:
-            tally.located[(code, crime_type)] += 1
-        elif _borough_of_name(row[col["LSOA name"]]) in borough_names:
-            tally.vintage_2011[code] += 1
-        else:
-            tally.outside += 1
+        except UploadError as error:
+            errors.add(error)
     if not tally.rows:
         raise UploadError(file, "the file has a header but no data rows", row=2)
+    errors.raise_if_any()
     if not tally.force:
         raise UploadError(file, "empty value", row=2, column="Reported by", value="")
     # Split located records by whether their borough is this force's.
@@ -176,6 +154,60 @@ def _tally(csv_file: CsvFile, *, progress: bool) -> _Tally:
             tally.other_force[borough or "?"] += n
             del tally.located[(code, crime_type)]
     return tally
+
+
+def _tally_row(
+    line: int,
+    row: list[str],
+    *,
+    file: str,
+    col: dict[str, int],
+    width: int,
+    tally: _Tally,
+    lsoa_borough: dict[str, str],
+    borough_names: set[str],
+) -> None:
+    """Check one record and count it; raises UploadError if it is wrong."""
+    if len(row) != width:
+        raise UploadError(
+            file, f"the row has {len(row)} fields where the header has {width}", row=line
+        )
+    tally.rows += 1
+    month = _month(row[col["Month"]], file=file, row=line)
+    force = row[col["Reported by"]].strip()
+    if tally.month is None:
+        tally.month, tally.force = month, force
+    if month != tally.month:
+        raise UploadError(
+            file,
+            f"a file holds one month: this row's differs from {tally.month:%Y-%m}",
+            row=line,
+            column="Month",
+            value=row[col["Month"]],
+        )
+    if force != tally.force:
+        raise UploadError(
+            file,
+            f"a file holds one force: this row's differs from {tally.force!r}",
+            row=line,
+            column="Reported by",
+            value=force,
+        )
+    crime_type = row[col["Crime type"]].strip()
+    if not crime_type:
+        raise UploadError(file, "empty value", row=line, column="Crime type", value="")
+    check_not_formula(crime_type, file=file, row=line, column="Crime type")
+    code = row[col["LSOA code"]].strip()
+    if not code:
+        tally.unlocated += 1
+    elif not LSOA_CODE.match(code):
+        raise UploadError(file, "not an LSOA code", row=line, column="LSOA code", value=code)
+    elif code in lsoa_borough:
+        tally.located[(code, crime_type)] += 1
+    elif _borough_of_name(row[col["LSOA name"]]) in borough_names:
+        tally.vintage_2011[code] += 1
+    else:
+        tally.outside += 1
 
 
 def _borough_of_name(lsoa_name: str) -> str:
@@ -204,28 +236,54 @@ def _warnings(tally: _Tally) -> list[str]:
     return warnings
 
 
+@dataclass
+class PoliceUkPlan:
+    """A validated police.uk file, ready to write."""
+
+    csv_file: CsvFile
+    existing: Release | None
+    tally: _Tally | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        return Level.LSOA
+
+
+def plan_policeuk_file(*, path: Path, progress: bool = True) -> PoliceUkPlan:
+    """Read and validate every record without writing anything (UploadErrors lists them all)."""
+    csv_file = read_csv(path)
+    _columns(csv_file)
+    existing = already_loaded(source=SOURCE, level=Level.LSOA, checksum=csv_file.checksum)
+    plan = PoliceUkPlan(csv_file=csv_file, existing=existing)
+    if existing is None:
+        plan.tally = _tally(csv_file, progress=progress)
+        plan.warnings = _warnings(plan.tally)
+    return plan
+
+
 def import_policeuk_file(
     *,
     path: Path,
     user=None,
     log: Callable[[str], None] = print,
     progress: bool = True,
+    plan: PoliceUkPlan | None = None,
 ) -> ImportResult:
     """Validate a police.uk street-level file and store its LSOA counts (and the City's total).
 
     Importing a file already loaded (same SHA-256) does nothing. Raises UploadError before
     writing anything if any record is wrong.
     """
-    csv_file = read_csv(path)
-    _columns(csv_file)
+    if plan is None:
+        plan = plan_policeuk_file(path=path, progress=progress)
+    csv_file = plan.csv_file
     result = ImportResult(file=csv_file.name, created=False)
-    existing = already_loaded(source=SOURCE, level=Level.LSOA, checksum=csv_file.checksum)
-    if existing is not None:
-        result.releases = [existing]
+    if plan.existing is not None:
+        result.releases = [plan.existing]
         log(result.message)
         return result
-    tally = _tally(csv_file, progress=progress)
-    warnings = _warnings(tally)
+    tally, warnings = plan.tally, list(plan.warnings)
     month = tally.month
     lsoa_ids = dict(
         Area.objects.filter(level=Level.LSOA, boundary_set__is_current=True).values_list(
