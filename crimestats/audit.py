@@ -9,15 +9,16 @@ fail it unless that range still covers the whole target range (1 to 4 under the 
 
 Why it is fast enough for all of London:
 
-- figures that fix a single unknown (an exact month) are substituted out, and the problem splits
-  into independent components (unknowns linked by shared figures), each a tiny LP;
+- the problem splits into independent components (unknowns linked by a figure about several
+  of them; an exact month is a constant and links nothing), each a tiny LP;
 - a component with no linking figure is solved in closed form, without an LP;
 - the true counts are a feasible point, so a cell whose true value already reaches a target end
   needs no LP for that end;
 - one LP pushes every open cell towards its target at once (maximise the sum of
   min(cell, target)); every LP solution is a witness that may settle other cells too; only the
   cells still open get an LP of their own, which also proves a failure exactly;
-- each component's LP is built once and re-solved with a new objective from the last basis.
+- each component's LP is built once and re-solved with a new objective from the last basis
+  (SciPy's own HiGHS bindings; ``engine="linprog"`` goes through ``scipy.optimize.linprog``).
 
 A failing cell comes with the figures that pin it (the support of the LP's dual solution: a
 proof of the bound) and the subset whose withholding would loosen the bound, which is what the
@@ -236,6 +237,10 @@ def _coo(entries, shape) -> sparse.coo_array:
     return sparse.coo_array((data, (rows, cols)), shape=shape)
 
 
+def _dense_if_small(matrix: sparse.csr_array, limit: int = 20_000):
+    return matrix.toarray() if matrix.shape[0] * matrix.shape[1] <= limit else matrix
+
+
 def _coefs(terms: tuple[int, ...], coefs: tuple[float, ...] | None) -> np.ndarray:
     return np.ones(len(terms)) if coefs is None else np.asarray(coefs, dtype=float)
 
@@ -299,6 +304,13 @@ class Auditor:
             for j, c in enumerate(problem.checks)
         ]
         self.check_matrix = _coo(check_entries, (k, n)).tocsr()
+        # Dense copies for the products done after every solve (quicker when small).
+        self.check_dense = _dense_if_small(self.check_matrix)
+        self.row_dense = _dense_if_small(self.row_matrix)
+        self.wants = {
+            True: np.array([c.high for c in problem.checks], dtype=bool),
+            False: np.array([c.low for c in problem.checks], dtype=bool),
+        }
         self.lows, self.highs = np.full(k, inf), np.full(k, -inf)
         self.points: list[np.ndarray] = []  # feasible points seen (witnesses), over the unknowns
         if problem.truth is not None:
@@ -392,7 +404,7 @@ class Auditor:
     # -- solving ------------------------------------------------------------------------------
 
     def _witness(self, x: np.ndarray, *, keep: bool = True) -> None:
-        values = self.check_matrix @ x[: self.n]
+        values = self.check_dense @ x[: self.n]
         if keep and (np.any(values < self.lows) or np.any(values > self.highs)):
             self.points.append(np.array(x[: self.n]))
         np.minimum(self.lows, values, out=self.lows)
@@ -452,8 +464,7 @@ class Auditor:
             self._settle(
                 index, maximise, np.zeros(self.k, dtype=bool), {}, stop=True, batch_only=True
             )
-            spec = np.array([c.high if maximise else c.low for c in self.problem.checks], bool)
-            open_ |= spec & ~self._reached(maximise)
+            open_ |= self.wants[maximise] & ~self._reached(maximise)
         return np.flatnonzero(open_).tolist()
 
     def passes(self, checks: Sequence[int] | None = None) -> bool:
@@ -476,10 +487,9 @@ class Auditor:
     ) -> bool:
         """Settle one end of the given checks: witnesses, then batch LPs, then single LPs.
         Marks failures in ``short`` with their proofs; returns False if it stopped at one."""
-        spec = np.array([c.high if maximise else c.low for c in self.problem.checks], bool)
         todo = np.zeros(self.k, dtype=bool)
         todo[index] = True
-        todo &= spec
+        todo &= self.wants[maximise]
         if self.model is None:
             short |= todo & ~self._box_reached(maximise)
             for j in np.flatnonzero(short):
@@ -519,7 +529,7 @@ class Auditor:
         """
         pinned, relax = [], []
         m = len(self.rows)
-        activity = self.row_matrix @ solution.x[: self.n]
+        activity = self.row_dense @ solution.x[: self.n]
         for i in np.flatnonzero(np.abs(solution.row_dual[:m]) > TOL):
             row = self.rows[i]
             pinned.append(row.id)

@@ -19,7 +19,12 @@ protected level gets one of three statuses:
 then, as long as the LP audit (``crimestats.audit``) can narrow a small figure's possible values,
 it withholds the cheapest figure among those that pin it, and audits again. Withholding only
 ever removes published information, so a figure that passed once passes for good, and only the
-failing ones are audited again.
+failing ones are audited again; at the end it publishes again what turned out not needed.
+
+Entry points: ``protect_series`` / ``protect_many`` for one area and category (month, R12, FYTD
+and financial-year figures; earlier releases as ``PriorRelease``), ``Table`` + ``protect`` for
+totals published with their parts, ``audit_series`` / ``audit_many_series`` / ``audit_table``
+to audit what is published, ``Protection.tally`` for how much is hidden.
 """
 
 from collections import defaultdict
