@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 from leaflet.admin import LeafletGeoAdmin
 
-from areas.models import Area, BoundarySet
+from areas.models import Area, BoundarySet, Postcode, SaferNeighbourhoodTeam
 
 
 @admin.register(BoundarySet)
@@ -74,3 +74,26 @@ class AreaAdmin(LeafletGeoAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         """Nothing on an area is edited here; saving the page changes nothing."""
+
+
+@admin.register(SaferNeighbourhoodTeam)
+class SaferNeighbourhoodTeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "ward_code", "borough_name", "phone", "email", "edited_by_staff"]
+    list_filter = ["borough_name", "edited_by_staff"]
+    search_fields = ["name", "ward_code", "ward_name"]
+    readonly_fields = ["ward_code", "policeuk_id", "ward_name", "borough_name", "last_seen"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        # A team staff have touched is theirs: the importer no longer overwrites its links.
+        obj.edited_by_staff = True
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Postcode)
+class PostcodeAdmin(admin.ModelAdmin):
+    list_display = ["postcode", "lsoa_code", "ward_code", "borough_code"]
+    search_fields = ["postcode", "compact"]
+    readonly_fields = ["postcode", "compact", "location", "lsoa_code", "ward_code", "borough_code"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -94,3 +94,68 @@ def area_url(*, level: str, code: str, slug: str) -> str:
     if level == Level.REGION:
         return reverse("london")
     return reverse("area", kwargs={"level": level, "code": code, "slug": slug})
+
+
+class Postcode(models.Model):
+    """A London postcode (Code-Point Open) with its LSOA and ward found once, at import."""
+
+    postcode = models.CharField(max_length=8, unique=True, help_text="e.g. SW1A 1AA")
+    # Without the space, for prefix search of partial input ("SW1A1").
+    compact = models.CharField(max_length=7, unique=True)
+    location = models.PointField(srid=27700)
+    lsoa_code = models.CharField(max_length=9, blank=True)
+    ward_code = models.CharField(max_length=9, blank=True)
+    borough_code = models.CharField(max_length=9)
+
+    class Meta:
+        ordering = ["compact"]
+        # LIKE 'SW1A1%' needs a pattern index (the database collation is not C).
+        indexes = [
+            models.Index(
+                fields=["compact"],
+                name="postcode_compact_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.postcode
+
+
+class PostcodeLoad(models.Model):
+    """What the postcodes were last placed against, so a second load with no change is a no-op."""
+
+    checksum = models.CharField(max_length=64)
+    postcodes = models.PositiveIntegerField(default=0)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.postcodes:,} postcodes ({self.loaded_at:%Y-%m-%d %H:%M})"
+
+
+class SaferNeighbourhoodTeam(models.Model):
+    """A Met Safer Neighbourhoods team, keyed by ward code; links and contacts staff can edit."""
+
+    ward_code = models.CharField(max_length=9, unique=True)
+    policeuk_id = models.CharField(max_length=20, help_text="police.uk neighbourhood id")
+    name = models.CharField(max_length=200)
+    ward_name = models.CharField(max_length=200)
+    borough_name = models.CharField(max_length=100)
+    met_url = models.URLField(blank=True, help_text="made from the Met's URL pattern: check it")
+    police_uk_url = models.URLField(blank=True, help_text="made from police.uk's URL pattern")
+    phone = models.CharField(max_length=50, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    priorities = models.TextField(blank=True, help_text="current local priorities")
+    meetings = models.TextField(blank=True, help_text="public meetings: when and where")
+    last_seen = models.DateField(null=True, blank=True)
+    edited_by_staff = models.BooleanField(
+        default=False, help_text="set when staff change a team; the importer then keeps it"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Safer Neighbourhoods team"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ward_code})"

@@ -214,3 +214,7 @@ class PublishedFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.category_id} {self.period} {self.end_month:%Y-%m}"
+
+
+# Staff-edited page text and feedback live in their own module; importing registers them.
+from crimestats.content_models import Feedback, PageContent  # noqa: E402, F401

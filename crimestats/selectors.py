@@ -1,16 +1,27 @@
-"""Reads for the public pages: published figures only, never raw counts."""
+"""Reads for the public pages: published figures only, never raw counts.
 
+An area page is read in a handful of queries: the area with its parents, the publication, the
+shown categories, the map's shapes, every figure the page needs (one query), the Safer
+Neighbourhoods team and the staff-edited text.
+"""
+
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 from django.db.models import Q, QuerySet
 
-from areas.models import Area, Level
-from areas.selectors import DisplayShape, children, current_areas, display_shapes, neighbours
+from areas.models import Area, Level, SaferNeighbourhoodTeam
+from areas.selectors import DisplayShape, children, current_areas, neighbours
 from crimestats import disclosure
 from crimestats.bands import Band, band_by_index
+from crimestats.comparisons import Comparison, Side, compare
+from crimestats.content_models import PageContent
 from crimestats.models import Category, Publication, PublishedFigure
-from crimestats.periods import Period, period_label
+from crimestats.periods import Period, add_months, month_label, period_label
+
+TREND_MONTHS = 24
 
 
 @dataclass(frozen=True)
@@ -22,6 +33,7 @@ class Figure:
     rate: float | None
     band: Band | None
     available: bool = True
+    exposure: float | None = None  # households or residents, for comparisons
 
     @property
     def count_label(self) -> str:
@@ -33,7 +45,17 @@ class Figure:
 
     @property
     def rate_label(self) -> str:
-        return "" if self.rate is None else f"{self.rate:,.1f}"
+        # Never a rate for a hidden count, whatever the row says.
+        if self.suppressed or self.rate is None:
+            return ""
+        return f"{self.rate:,.1f}"
+
+    @property
+    def fill(self) -> str:
+        """The key of the map fill: a band, hatched, or no data."""
+        if self.suppressed:
+            return "suppressed"
+        return self.band.key if self.band else "no-data"
 
 
 NO_DATA = Figure(count=None, suppressed=False, rate=None, band=None, available=False)
@@ -48,6 +70,45 @@ class MapArea:
     svg_path: str
     figure: Figure
     is_focus: bool = False
+
+
+@dataclass(frozen=True)
+class MapOption:
+    key: str
+    label: str
+    url: str
+    current: bool
+
+
+@dataclass
+class Headline:
+    """One category's figure for the page's period, with last year's and the comparisons."""
+
+    category: Category
+    figure: Figure
+    last_year: Figure
+    last_year_label: str
+    comparisons: list[Comparison]
+    parents: list[tuple[Area, Figure]]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    end: date
+    label: str
+    figure: Figure
+
+
+@dataclass
+class Trend:
+    period: Period
+    title: str
+    points: list[TrendPoint]
+    note: str = ""
+
+    @property
+    def max_count(self) -> int:
+        return max([p.figure.count or 0 for p in self.points] + [1])
 
 
 @dataclass
@@ -66,6 +127,40 @@ class AreaView:
     map_areas: list[MapArea] = field(default_factory=list)
     view_box: str = ""
     map_title: str = ""
+    map_key: str = ""
+    map_options: list[MapOption] = field(default_factory=list)
+    headlines: list[Headline] = field(default_factory=list)
+    trend: Trend | None = None
+    long_run: list[TrendPoint] = field(default_factory=list)
+    team: SaferNeighbourhoodTeam | None = None
+    content: dict[str, list[PageContent]] = field(default_factory=dict)
+
+    @property
+    def headline(self) -> Headline | None:
+        return next((h for h in self.headlines if h.category.pk == self.category.pk), None)
+
+    @property
+    def advice(self) -> list[PageContent]:
+        shown = {c.pk for c in self.categories}
+        return [a for a in self.content.get("advice", []) if a.category_id in shown]
+
+
+HEAVY = ("geometry", "display_geometry", "svg_path")
+
+
+def page_area(*, level: str, code: str) -> Area | None:
+    """The area of a page with its parents and best-fit ward, without their geometries.
+
+    Full-resolution outlines (London's is megabytes) are never needed to render a page.
+    """
+    related = ["", "parent__", "parent__parent__", "best_fit_ward__"]
+    return (
+        current_areas()
+        .filter(level=level, code=code.strip().upper())
+        .select_related("parent__parent", "best_fit_ward")
+        .defer(*(prefix + column for prefix in related for column in HEAVY))
+        .first()
+    )
 
 
 def current_publication() -> Publication | None:
@@ -84,13 +179,67 @@ def _ancestors(area: Area) -> list[Area]:
     return chain
 
 
-def _map_members(area: Area) -> QuerySet[Area]:
+# What each level's map can show: (key, label, level drawn). The first is the default.
+MAP_CHOICES: dict[str, list[tuple[str, str, str]]] = {
+    Level.REGION: [("boroughs", "Boroughs", Level.BOROUGH), ("wards", "Wards", Level.WARD)],
+    Level.BOROUGH: [
+        ("wards", "Wards", Level.WARD),
+        ("lsoas", "Neighbourhoods (LSOAs)", Level.LSOA),
+    ],
+    Level.WARD: [("neighbours", "Ward and neighbours", Level.WARD)],
+    Level.LSOA: [("neighbours", "Neighbourhood and neighbours", Level.LSOA)],
+}
+
+
+def map_keys(level: str) -> list[str]:
+    return [key for key, _, _ in MAP_CHOICES[level]]
+
+
+def _map_members(area: Area, key: str) -> QuerySet[Area]:
     """The areas drawn on an area's map: children for London and boroughs, else neighbours."""
+    drawn = next(level for k, _, level in MAP_CHOICES[area.level] if k == key)
     if area.level == Level.REGION:
-        return current_areas().filter(level=Level.BOROUGH)
+        return current_areas().filter(level=drawn)
     if area.level == Level.BOROUGH:
-        return children(area=area, level=Level.WARD)
+        return children(area=area, level=drawn)
     return current_areas().filter(Q(pk=area.pk) | Q(pk__in=neighbours(area=area).values("pk")))
+
+
+NUMBER = re.compile(r"-?\d+")
+
+
+def svg_extent(path: str) -> tuple[float, float, float, float]:
+    """Min x, min y, max x, max y of SVG path data made of `M x y l dx dy … z` rings."""
+    xs, ys = [], []
+    for ring in path.split("M")[1:]:
+        values = np.array(NUMBER.findall(ring), dtype=np.int64).reshape(-1, 2).cumsum(axis=0)
+        xs += [values[:, 0].min(), values[:, 0].max()]
+        ys += [values[:, 1].min(), values[:, 1].max()]
+    if not xs:
+        return (0.0, 0.0, 1.0, 1.0)
+    return (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+
+
+def map_shapes(*, areas: QuerySet[Area]) -> list[DisplayShape]:
+    """Display outlines of the map's areas in one query; extents read from the SVG paths,
+    so the full-resolution geometries are never read for a page."""
+    rows = (
+        Area.objects.filter(pk__in=areas.values("id"))
+        .order_by("code")
+        .values_list("id", "code", "name", "slug", "level", "svg_path")
+    )
+    return [
+        DisplayShape(
+            id=pk,
+            code=code,
+            name=name,
+            slug=slug,
+            level=level,
+            svg_path=svg,
+            extent=svg_extent(svg),
+        )
+        for pk, code, name, slug, level, svg in rows
+    ]
 
 
 def _view_box(shapes: list[DisplayShape]) -> str:
@@ -105,32 +254,179 @@ def _view_box(shapes: list[DisplayShape]) -> str:
     return f"{xmin - pad:.0f} {ymin - pad:.0f} {width:.0f} {height:.0f}"
 
 
-def _figures(
-    *, publication: Publication, area_ids: list[int], category: Category, period: Period, end: date
-) -> dict[int, Figure]:
-    rows = PublishedFigure.objects.filter(
-        publication=publication,
-        area_id__in=area_ids,
-        category=category,
-        period=period.value,
-        end_month=end,
-    ).values_list("area_id", "count", "suppressed", "rate", "band")
-    return {
-        area_id: Figure(count=count, suppressed=suppressed, rate=rate, band=band_by_index(band))
-        for area_id, count, suppressed, rate, band in rows
-    }
+Key = tuple[int, int, str, date]  # area id, category id, period, end month
+
+
+def _figure_rows(*, publication: Publication, condition: Q) -> dict[Key, Figure]:
+    rows = PublishedFigure.objects.filter(condition, publication=publication).values_list(
+        "area_id",
+        "category_id",
+        "period",
+        "end_month",
+        "count",
+        "suppressed",
+        "rate",
+        "band",
+        "area__level",
+        "category__denominator",
+        "area__denominator__households",
+        "area__denominator__residents",
+    )
+    figures = {}
+    for area_id, cat, period, end, count, suppressed, rate, band, level, per, hh, res in rows:
+        exposure = hh if per == Category.Denominator.HOUSEHOLDS else res
+        if level == Level.REGION and count and rate:
+            # London's rate is over the Met's area (London less the City): use what it implies.
+            exposure = count * 1000 / rate
+        figures[(area_id, cat, period, end)] = Figure(
+            count=None if suppressed else count,
+            suppressed=suppressed,
+            rate=None if suppressed else rate,
+            band=None if suppressed else band_by_index(band),
+            exposure=exposure,
+        )
+    return figures
+
+
+def _comparisons(
+    *,
+    area: Area,
+    figure: Figure,
+    last_year: Figure,
+    last_year_label: str,
+    parents: list[tuple[Area, Figure]],
+    category: Category,
+) -> list[Comparison]:
+    noun, per = category.public_name, category.get_denominator_display()
+    label = disclosure.Policy.from_settings().label
+    this = _side(area.name, figure)
+    result = [
+        compare(this, _side(parent.name, parent_figure), noun=noun, per=per, label=label)
+        for parent, parent_figure in parents
+    ]
+    before = _side(last_year_label, last_year)
+    result.append(compare(this, before, noun=noun, per=per, use_rates=False, label=label))
+    return result
+
+
+def _side(name: str, figure: Figure) -> Side:
+    return Side(
+        name=name,
+        count=figure.count,
+        rate=figure.rate,
+        exposure=figure.exposure,
+        suppressed=figure.suppressed,
+        available=figure.available,
+    )
+
+
+def _trend(
+    *, area: Area, category: Category, end: date, figures: dict[Key, Figure]
+) -> Trend | None:
+    """24 monthly figures, or rolling 12-month totals where most months would be hidden."""
+    ends = [add_months(end, -i) for i in reversed(range(TREND_MONTHS))]
+
+    def series(period: Period) -> list[TrendPoint]:
+        return [
+            TrendPoint(e, month_label(e), figures[(area.pk, category.pk, period.value, e)])
+            for e in ends
+            if (area.pk, category.pk, period.value, e) in figures
+        ]
+
+    monthly = series(Period.MONTH)
+    hidden = sum(p.figure.suppressed for p in monthly)
+    if monthly and hidden * 2 <= len(monthly):
+        return Trend(Period.MONTH, "Crimes recorded each month", monthly)
+    rolling = series(Period.ROLLING_12)
+    if not rolling:
+        return None
+    return Trend(
+        Period.ROLLING_12,
+        "Crimes recorded in the 12 months to each month",
+        rolling,
+        note="Most single months here are small numbers that are not shown exactly, so the "
+        "trend shows rolling 12-month totals instead.",
+    )
+
+
+def _content(area: Area, ancestors: list[Area]) -> dict[str, list[PageContent]]:
+    codes = [area.code, *(a.code for a in ancestors)]
+    rows = PageContent.objects.filter(
+        Q(area_code="") | Q(area_code__in=codes),
+        ~Q(kind=PageContent.Kind.NOTE) | Q(area_code=area.code),
+    )
+    grouped: dict[str, list[PageContent]] = {}
+    for row in rows:
+        if row.kind == PageContent.Kind.LINK and row.area_code not in ("", area.code):
+            continue  # a borough's links belong on the borough's page
+        grouped.setdefault(row.kind, []).append(row)
+    return grouped
 
 
 def area_view(
-    *, area: Area, publication: Publication, category: Category, period: Period, end: date
+    *,
+    area: Area,
+    publication: Publication,
+    category: Category,
+    categories: list[Category],
+    period: Period,
+    end: date,
+    map_key: str = "",
+    with_trend: bool = True,
 ) -> AreaView:
-    """One area's figures, its parents' and those of every area on its map."""
+    """One area's figures for every shown category, its parents', its map, trend and text."""
     ancestors = _ancestors(area)
-    shapes = display_shapes(areas=_map_members(area))
-    ids = [area.pk, *(a.pk for a in ancestors), *(s.id for s in shapes)]
-    figures = _figures(
-        publication=publication, area_ids=ids, category=category, period=period, end=end
+    map_key = map_key or map_keys(area.level)[0]
+    shapes = map_shapes(areas=_map_members(area, map_key))
+    focus = [area.pk, *(a.pk for a in ancestors)]
+    last_year = add_months(end, -12)
+    condition = Q(
+        area_id__in=focus,
+        category__in=[c.pk for c in categories],
+        period=period.value,
+        end_month__in=[end, last_year],
+    ) | Q(
+        area_id__in=[s.id for s in shapes],
+        category=category,
+        period=period.value,
+        end_month=end,
     )
+    if with_trend:
+        condition |= Q(
+            area_id=area.pk,
+            category=category,
+            period__in=[Period.MONTH.value, Period.ROLLING_12.value],
+            end_month__gt=add_months(end, -TREND_MONTHS),
+            end_month__lte=end,
+        ) | Q(area_id=area.pk, category=category, period="fy")
+    figures = _figure_rows(publication=publication, condition=condition)
+
+    def get(area_id: int, cat: Category, when: date = end) -> Figure:
+        return figures.get((area_id, cat.pk, period.value, when), NO_DATA)
+
+    last_year_label = period_label(period, last_year)
+    headlines = []
+    for cat in categories:
+        parents = [(a, get(a.pk, cat)) for a in ancestors]
+        figure = get(area.pk, cat)
+        before = get(area.pk, cat, last_year)
+        headlines.append(
+            Headline(
+                category=cat,
+                figure=figure,
+                last_year=before,
+                last_year_label=last_year_label,
+                comparisons=_comparisons(
+                    area=area,
+                    figure=figure,
+                    last_year=before,
+                    last_year_label=last_year_label,
+                    parents=parents,
+                    category=cat,
+                ),
+                parents=parents,
+            )
+        )
     map_areas = [
         MapArea(
             code=s.code,
@@ -138,21 +434,55 @@ def area_view(
             level=s.level,
             url=s.url,
             svg_path=s.svg_path,
-            figure=figures.get(s.id, NO_DATA),
+            figure=figures.get((s.id, category.pk, period.value, end), NO_DATA),
             is_focus=s.id == area.pk,
         )
         for s in sorted(shapes, key=lambda s: (s.id != area.pk, s.name))
     ]
+    long_run = sorted(
+        (
+            TrendPoint(e, period_label(Period.FINANCIAL_YEAR, e), f)
+            for (a, c, p, e), f in figures.items()
+            if a == area.pk and c == category.pk and p == "fy"
+        ),
+        key=lambda point: point.end,
+    )
+    team = None
+    if area.level == Level.WARD:
+        team = SaferNeighbourhoodTeam.objects.filter(ward_code=area.code).first()
     return AreaView(
         area=area,
         ancestors=ancestors,
         category=category,
-        categories=[],
+        categories=categories,
         period=period,
         end=end,
         period_label=period_label(period, end),
-        figure=figures.get(area.pk, NO_DATA),
-        ancestor_figures=[(a, figures.get(a.pk, NO_DATA)) for a in ancestors],
+        figure=get(area.pk, category),
+        ancestor_figures=[(a, get(a.pk, category)) for a in ancestors],
         map_areas=map_areas,
         view_box=_view_box(shapes),
+        map_key=map_key,
+        headlines=headlines,
+        trend=_trend(area=area, category=category, end=end, figures=figures)
+        if with_trend
+        else None,
+        long_run=long_run,
+        team=team,
+        content=_content(area, ancestors) if with_trend else {},
     )
+
+
+def display_geojson(*, codes: list[str]) -> dict[str, dict]:
+    """Display outlines (WGS84) of current areas as GeoJSON geometries, by code."""
+    import json
+
+    from django.contrib.gis.db.models.functions import AsGeoJSON
+
+    rows = (
+        current_areas()
+        .filter(code__in=codes)
+        .annotate(shape=AsGeoJSON("display_geometry", precision=5))
+        .values_list("code", "shape")
+    )
+    return {code: json.loads(shape) for code, shape in rows if shape}

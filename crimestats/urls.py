@@ -1,9 +1,25 @@
 from django.urls import path
+from django.views.generic import TemplateView
 
-from crimestats import views
+from crimestats import feedback, opendata, views
 
 urlpatterns = [
     path("", views.london, name="london"),
+    path("map.geojson", views.london_map_geojson, name="london-map-geojson"),
+    path("about/", TemplateView.as_view(template_name="crimestats/about.html"), name="about"),
+    path(
+        "methodology/",
+        TemplateView.as_view(template_name="crimestats/methodology.html"),
+        name="methodology",
+    ),
+    path("feedback/", feedback.feedback, name="feedback"),
+    path("feedback/thanks/", feedback.thanks, name="feedback-thanks"),
+    path("embed/ward/<str:code>/", views.embed_ward, name="embed-ward"),
+    path("data/", opendata.index, name="open-data"),
+    path("data/<int:pk>/figures.csv", opendata.figures_csv, name="data-csv"),
+    path("data/<int:pk>/figures.json", opendata.figures_json, name="data-json"),
+    path("data/<int:pk>/<str:level>.geojson", opendata.figures_geojson, name="data-geojson"),
     path("<str:level>/<str:code>/", views.area, name="area-by-code"),
     path("<str:level>/<str:code>/<str:slug>/", views.area, name="area"),
+    path("<str:level>/<str:code>/<str:slug>/map.geojson", views.map_geojson, name="map-geojson"),
 ]

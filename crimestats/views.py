@@ -1,10 +1,13 @@
 """Area pages: parse the request, call one selector, render. No rules live here."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.clickjacking import xframe_options_exempt
 
 from areas.models import Level
-from areas.selectors import area_by_code
 from crimestats import selectors
 from crimestats.bands import BANDS, NO_DATA_COLOUR, ratio_range_label
 from crimestats.disclosure import Policy
@@ -21,26 +24,48 @@ class BadParameter(Exception):
         self.name, self.value, self.choices = name, value, choices
 
 
-def _choose(request: HttpRequest, categories):
-    """The category and period asked for in the query string; a bad one is a 400, not a 500."""
+def _choose(request: HttpRequest, categories, level: str):
+    """Category, period and map asked for in the query string; a bad one is a 400, not a 500."""
     by_slug = {c.slug: c for c in categories}
-    crime = request.GET.get("crime", DEFAULT_CATEGORY_SLUG)
+    default_crime = (
+        DEFAULT_CATEGORY_SLUG if DEFAULT_CATEGORY_SLUG in by_slug else categories[0].slug
+    )
+    crime = request.GET.get("crime", default_crime)
     if crime not in by_slug:
         raise BadParameter("crime", crime, {c.slug: c.public_name for c in categories})
     period = request.GET.get("period", DEFAULT_PERIOD.value)
-    if period not in {p.value for p in Period}:
-        choices = {p.value: label for p, label in PERIOD_CHOICES.items()}
-        raise BadParameter("period", period, choices)
-    return by_slug[crime], Period(period)
+    if period not in {p.value for p in PERIOD_CHOICES}:
+        raise BadParameter(
+            "period", period, {p.value: label for p, label in PERIOD_CHOICES.items()}
+        )
+    keys = selectors.map_keys(level)
+    map_key = request.GET.get("map", keys[0])
+    if map_key not in keys:
+        choices = {k: label for k, label, _ in selectors.MAP_CHOICES[level]}
+        raise BadParameter("map", map_key, choices)
+    return by_slug[crime], Period(period), map_key, default_crime
 
 
-def _render_area(request: HttpRequest, area) -> HttpResponse:
+def _query(*, crime: str, period: str, map_key: str, default_crime: str, default_map: str) -> str:
+    """The query string of a view, leaving out defaults, so the default view has none."""
+    params = {}
+    if crime != default_crime:
+        params["crime"] = crime
+    if period != DEFAULT_PERIOD.value:
+        params["period"] = period
+    if map_key != default_map:
+        params["map"] = map_key
+    return f"?{urlencode(params)}" if params else ""
+
+
+def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict | HttpResponse:
+    """The context of an area page or embed, or the response for a bad or empty request."""
     publication = selectors.current_publication()
     categories = selectors.shown_categories()
     if publication is None or not categories:
         return render(request, "crimestats/no_data.html", status=503)
     try:
-        category, period = _choose(request, categories)
+        category, period, map_key, default_crime = _choose(request, categories, area.level)
     except BadParameter as error:
         context = {"error": error, "path": request.path}
         return render(request, "crimestats/bad_parameter.html", context, status=400)
@@ -48,23 +73,56 @@ def _render_area(request: HttpRequest, area) -> HttpResponse:
         area=area,
         publication=publication,
         category=category,
+        categories=categories,
         period=period,
         end=publication.latest_month,
+        map_key=map_key,
+        with_trend=with_trend,
     )
-    view.categories = categories
-    context = {
+    default_map = selectors.map_keys(area.level)[0]
+    base = area.get_absolute_url()
+
+    def url(*, crime=category.slug, period_value=period.value, key=map_key) -> str:
+        return base + _query(
+            crime=crime,
+            period=period_value,
+            map_key=key,
+            default_crime=default_crime,
+            default_map=default_map,
+        )
+
+    view.map_options = [
+        selectors.MapOption(key, label, url(key=key), key == map_key)
+        for key, label, _ in selectors.MAP_CHOICES[area.level]
+    ]
+    return {
         "view": view,
         "publication": publication,
         "bands": [(band, ratio_range_label(band)) for band in BANDS],
         "no_data_colour": NO_DATA_COLOUR,
         "suppressed_label": Policy.from_settings().label,
         "period_choices": PERIOD_CHOICES,
+        "canonical": url(),
+        "crime_links": [(c, url(crime=c.slug), c == category) for c in categories],
+        "period_links": [
+            (label, url(period_value=p.value), p == period) for p, label in PERIOD_CHOICES.items()
+        ],
+        "feedback_page": request.get_full_path(),
+        "map_data_url": base + "map.geojson" + url()[len(base) :],
+        "tile_url": settings.TILE_URL,
+        "tile_attribution": settings.TILE_ATTRIBUTION,
     }
+
+
+def _render_area(request: HttpRequest, area) -> HttpResponse:
+    context = page_context(request, area)
+    if isinstance(context, HttpResponse):
+        return context
     return render(request, "crimestats/area.html", context)
 
 
 def london(request: HttpRequest) -> HttpResponse:
-    area = area_by_code(level=Level.REGION, code=LONDON_CODE)
+    area = selectors.page_area(level=Level.REGION, code=LONDON_CODE)
     if area is None:
         return render(request, "crimestats/no_data.html", status=503)
     return _render_area(request, area)
@@ -73,10 +131,73 @@ def london(request: HttpRequest) -> HttpResponse:
 def area(request: HttpRequest, level: str, code: str, slug: str = "") -> HttpResponse:
     if level not in PAGE_LEVELS:
         raise Http404("No such kind of area")
-    found = area_by_code(level=level, code=code)
+    found = selectors.page_area(level=level, code=code)
     if found is None:
         raise Http404(f"No {level} with code {code}")
     if slug != found.slug or code != found.code:
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return redirect(found.get_absolute_url() + query, permanent=True)
     return _render_area(request, found)
+
+
+@xframe_options_exempt
+def embed_ward(request: HttpRequest, code: str) -> HttpResponse:
+    """The only page other sites may frame: a ward's map and headline figures, no scripts."""
+    found = selectors.page_area(level=Level.WARD, code=code)
+    if found is None:
+        raise Http404(f"No ward with code {code}")
+    context = page_context(request, found, with_trend=False)
+    if isinstance(context, HttpResponse):
+        return context
+    response = render(request, "crimestats/embed.html", context)
+    response["Content-Security-Policy"] = (
+        "frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"
+    )
+    return response
+
+
+def _map_geojson(request: HttpRequest, area) -> HttpResponse:
+    """The map's areas as GeoJSON (display outlines, WGS84) for Leaflet; same figures as the SVG."""
+    context = page_context(request, area, with_trend=False)
+    if isinstance(context, HttpResponse):
+        return context
+    view = context["view"]
+    shapes = selectors.display_geojson(codes=[a.code for a in view.map_areas])
+    features = []
+    for shape in view.map_areas:
+        figure = shape.figure
+        fill = "url" if figure.suppressed else figure.band.colour if figure.band else NO_DATA_COLOUR
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapes.get(shape.code),
+                "properties": {
+                    "code": shape.code,
+                    "name": shape.name,
+                    "url": shape.url,
+                    "shown_as": figure.count_label,
+                    "rate": figure.rate_label,
+                    "band": figure.band.words if figure.band else "",
+                    "fill": fill,
+                    "suppressed": figure.suppressed,
+                    "focus": shape.is_focus,
+                },
+            }
+        )
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+def london_map_geojson(request: HttpRequest) -> HttpResponse:
+    area = selectors.page_area(level=Level.REGION, code=LONDON_CODE)
+    if area is None:
+        raise Http404("London is not loaded")
+    return _map_geojson(request, area)
+
+
+def map_geojson(request: HttpRequest, level: str, code: str, slug: str) -> HttpResponse:
+    if level not in PAGE_LEVELS:
+        raise Http404("No such kind of area")
+    found = selectors.page_area(level=level, code=code)
+    if found is None:
+        raise Http404(f"No {level} with code {code}")
+    return _map_geojson(request, found)

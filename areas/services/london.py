@@ -19,6 +19,8 @@ from tqdm import tqdm
 from areas.importers.boundaries import BoundaryFeature, read_boundary_file, read_boundary_files
 from areas.importers.errors import UploadError
 from areas.importers.lookups import LsoaWardLookup, read_lsoa_ward_lookup
+from areas.importers.postcodes import import_postcodes
+from areas.importers.snt import import_snt_teams
 from areas.importers.ward_kml import read_ward_kml_files
 from areas.models import Area, BoundarySet, Level
 from areas.services.boundary_sets import NewArea, checksum, create_boundary_set, current_ids
@@ -33,6 +35,8 @@ BOROUGH_FILE = "boundaries/boroughs/london-2021-lad22-gen20.shp"
 LSOA_DIR = "boundaries/lsoa/LB_shp"
 WARD_DIR = "boundaries/wards/policeuk-neighbourhoods-2025-02/metropolitan"
 LOOKUP_FILE = "lookups/LSOA_(2021)_to_Electoral_Ward_(2024)_to_LAD_(2024).csv"
+POSTCODE_DIR = "postcodes/codepoint-open-2025-10"
+SNT_FILE = "neighbourhoods/met_snt_neighbourhoods_679.csv"
 # The borough field of the London Datastore LSOA shapefiles.
 LSOA_BOROUGH_FIELD = "lad22cd"
 # Part of every checksum: changing how sets are made (tolerances, cleaning) reloads them.
@@ -129,6 +133,10 @@ def load_london_areas(
     summary["loaded_sets"] = len(todo)
     summary["skipped_sets"] = skipped
     summary["display_neighbour_mismatches"] = mismatches
+    # After the boundaries: postcodes are placed in the current LSOAs and wards. Both log
+    # their own counts and are no-ops when nothing changed.
+    import_postcodes(path=Path(data_dir) / POSTCODE_DIR, log=log, progress=progress)
+    import_snt_teams(path=Path(data_dir) / SNT_FILE, log=log)
     log(f"areas: done in {time.monotonic() - started:.1f} s")
     return summary
 

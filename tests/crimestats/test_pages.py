@@ -19,7 +19,7 @@ def _soup(response) -> BeautifulSoup:
 
 
 def _table(soup) -> dict[str, str]:
-    rows = soup.select("table.figures tbody tr")
+    rows = soup.select("table.figures tbody tr[data-code]")
     return {row["data-code"]: row.select("td")[0].get_text(strip=True) for row in rows}
 
 

@@ -110,6 +110,25 @@ def page_timings(sample: int = 60) -> dict[str, object]:
     }
 
 
+def postcode_timings(sample: int = 200) -> dict[str, object]:
+    """Median time of a postcode search that redirects to its area (issue 5: <= 20 ms)."""
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    from areas.models import Postcode
+
+    postcodes = list(Postcode.objects.order_by("?").values_list("postcode", flat=True)[:sample])
+    client, times = Client(), []
+    for postcode in postcodes:
+        started = time.perf_counter()
+        response = client.get("/search/", {"q": postcode.lower().replace(" ", "")})
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code in (302, 200), (postcode, response.status_code)
+    return {"postcodes_sampled": len(times), "postcode_median_ms": statistics.median(times)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-load", action="store_true", help="reuse the bench database")
@@ -120,6 +139,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     load = {} if args.skip_load else fresh_load(env)
     pages = page_timings()
+    pages |= postcode_timings()
     write_report(load, pages)
 
 
@@ -146,7 +166,9 @@ def write_report(load: dict[str, object], pages: dict[str, object]) -> None:
         " | ≤ 100 ms |",
         f"| cold ward page, 95th percentile | {pages['cold_p95_ms']:.1f} ms | |",
         f"| SQL queries per cold ward page (max) | {pages['queries_max']} | ≤ 10 |",
-        f"| ward page HTML (largest of 10) | {pages['html_kb_max']:.1f} KB | |",
+        f"| ward page HTML (largest of 10) | {pages['html_kb_max']:.1f} KB | ≤ 120 KB |",
+        f"| postcode search → area, median of {pages['postcodes_sampled']} "
+        f"| {pages['postcode_median_ms']:.1f} ms | ≤ 20 ms |",
     ]
     if load:
         lines += ["", "## load_london output", "", "```", str(load["load_summary"]), "```"]

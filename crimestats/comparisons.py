@@ -1,0 +1,128 @@
+"""Comparisons in words: the exact Poisson test and the sentence it yields.
+
+Two counts are compared as rates with their exposures (households or residents). Conditional on
+the total, the first count is binomial with p = e1 / (e1 + e2) when the two rates are equal, so
+the exact test is a binomial test. "Higher" or "lower" only when p < 0.05; otherwise "about the
+same as". Pure functions, no Django.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from scipy.stats import binomtest
+
+SIGNIFICANCE = 0.05
+
+
+class Outcome(StrEnum):
+    HIGHER = "higher"
+    LOWER = "lower"
+    SAME = "about the same"
+
+    @property
+    def words(self) -> str:
+        return {
+            Outcome.HIGHER: "higher than",
+            Outcome.LOWER: "lower than",
+            Outcome.SAME: "about the same as",
+        }[self]
+
+
+@dataclass(frozen=True)
+class Test:
+    outcome: Outcome
+    p_value: float
+
+
+def poisson_test(*, count: int, exposure: float, other_count: int, other_exposure: float) -> Test:
+    """Exact two-sided test that two Poisson rates (count / exposure) are equal."""
+    if exposure <= 0 or other_exposure <= 0:
+        raise ValueError("exposures must be positive")
+    if count < 0 or other_count < 0:
+        raise ValueError("counts cannot be negative")
+    total = count + other_count
+    if total == 0:
+        return Test(Outcome.SAME, 1.0)
+    share = exposure / (exposure + other_exposure)
+    p_value = float(binomtest(count, total, share).pvalue)
+    if p_value >= SIGNIFICANCE:
+        return Test(Outcome.SAME, p_value)
+    higher = count / exposure > other_count / other_exposure
+    return Test(Outcome.HIGHER if higher else Outcome.LOWER, p_value)
+
+
+def plural(noun: str, count: int | None = None) -> str:
+    """English plural of a crime noun ("burglary" → "burglaries"); singular for exactly 1."""
+    noun = noun.lower()
+    if count == 1:
+        return noun
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun if noun.endswith("s") else noun + "s"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison as published: count None when hidden or missing."""
+
+    name: str
+    count: int | None
+    rate: float | None
+    exposure: float | None
+    suppressed: bool = False
+    available: bool = True
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a page says about one comparison; `outcome` is None when no comparison is made."""
+
+    outcome: Outcome | None
+    sentence: str
+    numbers: str = ""
+    p_value: float | None = None
+
+
+def _numbers(this: Side, other: Side, *, noun: str, per: str, use_rates: bool) -> str:
+    if use_rates and this.rate is not None and other.rate is not None:
+        return (
+            f"{this.count:,} {plural(noun, this.count)} ({this.rate:,.1f} per 1,000 {per}); "
+            f"{other.name} {other.rate:,.1f}"
+        )
+    return f"{this.count:,} {plural(noun, this.count)}; {other.name} {other.count:,}"
+
+
+def compare(
+    this: Side, other: Side, *, noun: str, per: str, use_rates: bool = True, label: str = ""
+) -> Comparison:
+    """Compare this area's figure with another (a parent, or itself a year earlier).
+
+    `use_rates` is False when both sides share a denominator (the same area a year earlier), so
+    the sentence shows two counts. No comparison for a hidden or missing figure: say why.
+    """
+    for side in (this, other):
+        if not side.available or side.count is None and not side.suppressed:
+            return Comparison(None, f"No comparison with {other.name}: no figures for {side.name}.")
+        if side.suppressed:
+            return Comparison(
+                None,
+                f"No comparison with {other.name}: the figure for {side.name} is "
+                f"{label or 'not shown'}, so it is not compared.",
+            )
+        if not side.exposure:
+            return Comparison(
+                None, f"No comparison with {other.name}: no population figure for {side.name}."
+            )
+    test = poisson_test(
+        count=this.count,
+        exposure=this.exposure,
+        other_count=other.count,
+        other_exposure=other.exposure,
+    )
+    what = "the rate" if use_rates else "the number"
+    return Comparison(
+        test.outcome,
+        f"{what.capitalize()} is {test.outcome.words} {other.name}.",
+        _numbers(this, other, noun=noun, per=per, use_rates=use_rates),
+        test.p_value,
+    )

@@ -1,0 +1,190 @@
+"""Open data: every figure of the current publication as CSV, JSON and GeoJSON, streamed.
+
+Values are exactly as the site shows them: a suppressed figure has no count, rate or band.
+Only the current publication is served: a built but unpublished one is not public.
+"""
+
+import csv
+import json
+from collections.abc import Iterator
+
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+
+from areas.models import Area, Level
+from crimestats import disclosure
+from crimestats.bands import BANDS
+from crimestats.models import Publication, PublishedFigure
+
+COLUMNS = (
+    "area_code",
+    "area_name",
+    "level",
+    "category",
+    "period",
+    "end_month",
+    "shown_as",
+    "count",
+    "suppressed",
+    "rate",
+    "band",
+)
+DICTIONARY = [
+    ("area_code", "Official GSS code: E12 London, E09 borough, E05 ward, E01 LSOA (2021)."),
+    ("area_name", "Name of the area."),
+    ("level", "region, borough, ward or lsoa."),
+    ("category", "burglary, robbery or vehicle-offences (vehicle crime)."),
+    (
+        "period",
+        "month (one month), r12 (12 months to end_month), fytd (April to end_month), "
+        "fy (a whole April–March financial year).",
+    ),
+    ("end_month", "Last month of the period, YYYY-MM."),
+    ("shown_as", "The figure as the site shows it: a number, or “fewer than 5” when suppressed."),
+    ("count", "Crimes recorded; empty when suppressed."),
+    ("suppressed", "true when the count is hidden to protect victims (small numbers)."),
+    ("rate", "Per 1,000 households (burglary) or residents (others); empty when suppressed."),
+    ("band", "Rate compared with London: " + "; ".join(b.key for b in BANDS) + "."),
+]
+CHUNK = 5000
+
+
+class Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _publication(pk: int) -> Publication:
+    publication = Publication.objects.filter(pk=pk, is_current=True).first()
+    if publication is None:
+        raise Http404("Only the current publication is available")
+    return publication
+
+
+def _rows(publication: Publication) -> Iterator[tuple]:
+    label = disclosure.Policy.from_settings().label
+    rows = (
+        PublishedFigure.objects.filter(publication=publication)
+        .order_by("area__level", "area__code", "category_id", "period", "end_month")
+        .values_list(
+            "area__code",
+            "area__name",
+            "area__level",
+            "category__slug",
+            "period",
+            "end_month",
+            "count",
+            "suppressed",
+            "rate",
+            "band",
+        )
+    )
+    for code, name, level, category, period, end, count, suppressed, rate, band in rows.iterator(
+        chunk_size=CHUNK
+    ):
+        yield (
+            code,
+            name,
+            level,
+            category,
+            period,
+            f"{end:%Y-%m}",
+            label if suppressed else count,
+            None if suppressed else count,
+            suppressed,
+            None if suppressed else rate,
+            None if suppressed or band is None else BANDS[band].key,
+        )
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    publication = Publication.objects.filter(is_current=True).first()
+    context = {
+        "publication": publication,
+        "dictionary": DICTIONARY,
+        "levels": [Level.REGION, Level.BOROUGH, Level.WARD, Level.LSOA],
+    }
+    return render(request, "crimestats/open_data.html", context)
+
+
+def figures_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    publication = _publication(pk)
+    writer = csv.writer(Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(COLUMNS)
+        for row in _rows(publication):
+            yield writer.writerow(
+                ["true" if v is True else "false" if v is False else v for v in row]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    name = f"crimemap-figures-{publication.pk}-{publication.latest_month:%Y-%m}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def figures_json(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    publication = _publication(pk)
+
+    def chunks() -> Iterator[str]:
+        meta = {
+            "publication": publication.pk,
+            "latest_month": f"{publication.latest_month:%Y-%m}",
+            "licence": "Open Government Licence v3.0",
+            "columns": list(COLUMNS),
+        }
+        yield json.dumps(meta)[:-1] + ', "figures": ['
+        first = True
+        for row in _rows(publication):
+            yield ("" if first else ",") + json.dumps(dict(zip(COLUMNS, row, strict=True)))
+            first = False
+        yield "]}"
+
+    return StreamingHttpResponse(chunks(), content_type="application/json")
+
+
+def figures_geojson(request: HttpRequest, pk: int, level: str) -> StreamingHttpResponse:
+    """One feature per area of a level (display outline), with its latest-month figures."""
+    publication = _publication(pk)
+    if level not in Level.values:
+        raise Http404("No such level")
+    label = disclosure.Policy.from_settings().label
+    figures: dict[int, dict[str, object]] = {}
+    rows = PublishedFigure.objects.filter(
+        publication=publication, area__level=level, end_month=publication.latest_month
+    ).values_list("area_id", "category__slug", "period", "count", "suppressed", "rate", "band")
+    for area_id, category, period, count, suppressed, rate, band in rows.iterator(chunk_size=CHUNK):
+        key = f"{category}_{period}"
+        figures.setdefault(area_id, {})[key] = {
+            "shown_as": label if suppressed else count,
+            "count": None if suppressed else count,
+            "suppressed": suppressed,
+            "rate": None if suppressed else rate,
+            "band": None if suppressed or band is None else BANDS[band].key,
+        }
+    areas = (
+        Area.objects.filter(boundary_set__is_current=True, level=level)
+        .annotate(shape=AsGeoJSON("display_geometry", precision=5))
+        .order_by("code")
+        .values_list("id", "code", "name", "shape")
+    )
+
+    def chunks() -> Iterator[str]:
+        yield (
+            '{"type":"FeatureCollection","name":"crimemap '
+            + level
+            + f' {publication.latest_month:%Y-%m}","features":['
+        )
+        for n, (pk_, code, name, shape) in enumerate(areas.iterator(chunk_size=500)):
+            properties = {"code": code, "name": name, "figures": figures.get(pk_, {})}
+            feature = f'{{"type":"Feature","geometry":{shape or "null"},"properties":'
+            yield ("," if n else "") + feature + json.dumps(properties) + "}"
+        yield "]}"
+
+    response = StreamingHttpResponse(chunks(), content_type="application/geo+json")
+    response["Content-Disposition"] = (
+        f'attachment; filename="crimemap-{level}-{publication.latest_month:%Y-%m}.geojson"'
+    )
+    return response
