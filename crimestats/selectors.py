@@ -34,13 +34,15 @@ class Figure:
     band: Band | None
     available: bool = True
     exposure: float | None = None  # households or residents, for comparisons
+    withheld: bool = False  # hidden by secondary suppression: "not shown", not "fewer than 5"
 
     @property
     def count_label(self) -> str:
         if not self.available:
             return "no data"
         if self.suppressed:
-            return disclosure.Policy.from_settings().label
+            policy = disclosure.Policy.from_settings()
+            return policy.withheld_label if self.withheld else policy.label
         return f"{self.count:,}"
 
     @property
@@ -257,7 +259,13 @@ def _view_box(shapes: list[DisplayShape]) -> str:
 Key = tuple[int, int, str, date]  # area id, category id, period, end month
 
 
+def _has_withheld() -> bool:
+    """Whether figures say which hidden ones are secondary (the disclosure work adds it)."""
+    return any(f.name == "withheld" for f in PublishedFigure._meta.get_fields())
+
+
 def _figure_rows(*, publication: Publication, condition: Q) -> dict[Key, Figure]:
+    withheld_column = ["withheld"] if _has_withheld() else []
     rows = PublishedFigure.objects.filter(condition, publication=publication).values_list(
         "area_id",
         "category_id",
@@ -271,9 +279,24 @@ def _figure_rows(*, publication: Publication, condition: Q) -> dict[Key, Figure]
         "category__denominator",
         "area__denominator__households",
         "area__denominator__residents",
+        *withheld_column,
     )
     figures = {}
-    for area_id, cat, period, end, count, suppressed, rate, band, level, per, hh, res in rows:
+    for (
+        area_id,
+        cat,
+        period,
+        end,
+        count,
+        suppressed,
+        rate,
+        band,
+        level,
+        per,
+        hh,
+        res,
+        *rest,
+    ) in rows:
         exposure = hh if per == Category.Denominator.HOUSEHOLDS else res
         if level == Level.REGION and count and rate:
             # London's rate is over the Met's area (London less the City): use what it implies.
@@ -284,6 +307,7 @@ def _figure_rows(*, publication: Publication, condition: Q) -> dict[Key, Figure]
             rate=None if suppressed else rate,
             band=None if suppressed else band_by_index(band),
             exposure=exposure,
+            withheld=bool(rest and rest[0]),
         )
     return figures
 

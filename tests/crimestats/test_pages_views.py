@@ -202,3 +202,10 @@ def test_context_note_shows_on_its_area_only(london, client):
     )
     assert "Heathrow airport." in client.get(PAGES["borough"]).content.decode()
     assert "Heathrow airport." not in client.get(PAGES["ward"]).content.decode()
+
+
+def test_unknown_area_is_a_404_with_a_search_box(london, client):
+    response = client.get("/ward/E05999999/nowhere/")
+    assert response.status_code == 404
+    soup = _soup(response)
+    assert soup.select_one('form[role="search"] input[name="q"]')
