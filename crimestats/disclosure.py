@@ -293,15 +293,26 @@ def needed_months(months: Sequence[date], earliest_end: date | None) -> list[dat
 # --------------------------------------------------------------------------------------------
 # Protection.
 
-CostFn = Callable[[int, Status, int, int], float]
+CostFn = Callable[[int, Status, Sequence[Cell]], float]
 
 
-def default_cost(value: int, status: Status, n_terms: int, n_cells: int) -> float:
-    """What withholding a figure loses: a cell and its crimes; dropping a "fewer than" label
-    loses almost nothing (the value was hidden already), least of all on a single month."""
+def default_cost(value: int, status: Status, cells: Sequence[Cell]) -> float:
+    """What withholding a figure loses: its cells and their crimes; dropping a "fewer than"
+    label loses almost nothing (the value was hidden already), least of all on one month."""
     if status == Status.SMALL:
-        return 0.01 * n_terms * n_cells
-    return n_cells * (1.0 + value)
+        return 0.01 * len(cells[0].terms) * len(cells)
+    return len(cells) * (1.0 + value)
+
+
+def weighted_cost(weights: Mapping[Period, float], base: CostFn = default_cost) -> CostFn:
+    """A cost that values some periods more (e.g. rolling 12 months, the default view), for
+    cell keys that hold their period as ``(..., period, end)``."""
+
+    def cost(value: int, status: Status, cells: Sequence[Cell]) -> float:
+        weight = max(weights.get(cell.key[-2], 1.0) for cell in cells)
+        return weight * base(value, status, cells)
+
+    return cost
 
 
 @dataclass
@@ -463,12 +474,18 @@ def _problem(
     )
 
 
-def _cost(group: _Group, cost: CostFn) -> float:
-    return cost(group.value, group.status, len(group.terms), len(group.cells))
+def _pricer(table: Table, groups: list[_Group], cost: CostFn) -> Callable[[int], float]:
+    """What withholding group ``g`` would cost now (its status may have changed)."""
+
+    def price(g: int) -> float:
+        group = groups[g]
+        return cost(group.value, group.status, [table.cells[c] for c in group.cells])
+
+    return price
 
 
 def _protect_sums(
-    table: Table, groups: list[_Group], policy: Policy, cost: CostFn
+    table: Table, groups: list[_Group], policy: Policy, price: Callable[[int], float]
 ) -> list[tuple[int, Status]]:
     """Quick first pass for totals published with their parts (parent and children): each
     hidden small part must still range over 1..threshold-1 given the exact total and the other
@@ -493,7 +510,7 @@ def _protect_sums(
                 )
                 if not options or hopeless:
                     break
-                best = min(options, key=lambda c: _cost(groups[c], cost))
+                best = min(options, key=price)
                 done.append((best, groups[best].status))
                 groups[best].status = Status.WITHHELD
     return done
@@ -559,7 +576,8 @@ def protect(
         first = start.get(table.cells[group.cells[0]].key)
         if group.free and first is not None:
             group.status = first
-    early = _protect_sums(table, groups, policy, cost)
+    price = _pricer(table, groups, cost)
+    early = _protect_sums(table, groups, policy, price)
     _drop_crowded_labels(groups)
     checks = [lp.Check(g, group.terms) for g, group in enumerate(groups) if group.sensitive]
     # The audit is built with the first pass's withholdings undone, then redone in it, so that
@@ -576,7 +594,7 @@ def protect(
         undo = [(g, status, -1) for g, status in early if g in published]
         for g, _, _ in undo:
             auditor.withhold(g)
-        failures += _repair(auditor, groups, cost, undo)
+        failures += _repair(auditor, groups, price, undo)
         lps, rounds = lps + auditor.lps, rounds + auditor.runs
     statuses = [Status.EXACT] * len(table.cells)
     for group in groups:
@@ -601,7 +619,7 @@ def protect(
 def _repair(
     auditor: lp.Auditor,
     groups: list[_Group],
-    cost: CostFn,
+    price: Callable[[int], float],
     withheld: list[tuple[int, Status, int]],
 ) -> list[lp.CheckResult]:
     """Withhold figures until every check of one independent part passes; returns the checks
@@ -626,7 +644,7 @@ def _repair(
                 failures.append(result)
                 failed.add(result.id)
                 break
-            best = min(options, key=lambda g: _cost(groups[g], cost))
+            best = min(options, key=price)
             for g in result.pinned_by:
                 dependents[g].append(j)
             withheld.append((best, groups[best].status, j))
@@ -634,7 +652,7 @@ def _repair(
             auditor.withhold(best)
             version += 1
     hopeless = {j for j, check in enumerate(auditor.problem.checks) if check.id in failed}
-    _restore_unneeded(auditor, groups, withheld, dependents, cost, hopeless)
+    _restore_unneeded(auditor, groups, withheld, dependents, price, hopeless)
     return failures
 
 
@@ -643,7 +661,7 @@ def _restore_unneeded(
     groups: list[_Group],
     withheld: list[tuple[int, Status, int]],
     dependents: dict[int, list[int]],
-    cost: CostFn,
+    price: Callable[[int], float],
     hopeless: set[int],
 ) -> None:
     """The greedy repairs one failure at a time, so a figure withheld early may have become
@@ -651,7 +669,7 @@ def _restore_unneeded(
     published if every check still passes (those whose proofs it was in first: the likeliest
     to fail; checks that cannot be protected anyway do not count)."""
     others = [j for j in range(auditor.k) if j not in hopeless]
-    for g, status, _ in sorted(withheld, key=lambda item: -_cost(groups[item[0]], cost)):
+    for g, status, _ in sorted(withheld, key=lambda item: -price(item[0])):
         if status != Status.EXACT:
             continue  # a dropped "fewer than" label is not worth an audit
         groups[g].status = status
