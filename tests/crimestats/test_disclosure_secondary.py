@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crimestats.disclosure import (
+    Cell,
     Policy,
     PriorRelease,
     Published,
@@ -23,11 +24,13 @@ from crimestats.disclosure import (
     audit_many_series,
     audit_series,
     audit_table,
+    default_cost,
     protect,
     protect_many,
     protect_series,
     series_table,
     shown_as,
+    weighted_cost,
 )
 from crimestats.periods import Period, add_months, month_range
 
@@ -357,3 +360,12 @@ def test_joined_series_are_first_protected_one_by_one():
     assert protection.passed
     assert audit_table(table, dict(protection.items()), policy=POLICY).passed
     assert series_table(monthly=[1, 2], months=months[:2], level="lsoa").local_tables() == []
+
+
+def test_weighted_cost_values_the_periods_it_is_given():
+    r12 = Cell(key=("E01000001", Period.ROLLING_12, APRIL), terms=(0, 1), level="lsoa")
+    month = Cell(key=("E01000001", Period.MONTH, APRIL), terms=(1,), level="lsoa")
+    cost = weighted_cost({Period.ROLLING_12: 3.0})
+    assert cost(20, Status.EXACT, [r12]) == 3 * default_cost(20, Status.EXACT, [r12]) == 63
+    assert cost(20, Status.EXACT, [month]) == default_cost(20, Status.EXACT, [month]) == 21
+    assert default_cost(3, Status.SMALL, [month]) < default_cost(0, Status.EXACT, [month])
