@@ -99,6 +99,7 @@ class TrendPoint:
     end: date
     label: str
     figure: Figure
+    slot: int = 0  # place on the chart's time axis, 0 = the earliest month shown
 
 
 @dataclass
@@ -347,19 +348,22 @@ def _side(name: str, figure: Figure) -> Side:
 def _trend(
     *, area: Area, category: Category, end: date, figures: dict[Key, Figure]
 ) -> Trend | None:
-    """24 monthly figures, or rolling 12-month totals where most months would be hidden."""
+    """24 monthly figures; rolling 12-month totals at LSOA level or where many months are hidden.
+
+    Months the Met has not published are left out; each point keeps its place on the time axis.
+    """
     ends = [add_months(end, -i) for i in reversed(range(TREND_MONTHS))]
 
     def series(period: Period) -> list[TrendPoint]:
         return [
-            TrendPoint(e, month_label(e), figures[(area.pk, category.pk, period.value, e)])
-            for e in ends
+            TrendPoint(e, month_label(e), figures[(area.pk, category.pk, period.value, e)], i)
+            for i, e in enumerate(ends)
             if (area.pk, category.pk, period.value, e) in figures
         ]
 
     monthly = series(Period.MONTH)
     hidden = sum(p.figure.suppressed for p in monthly)
-    if monthly and hidden * 2 <= len(monthly):
+    if monthly and area.level != Level.LSOA and hidden * 3 <= len(monthly):
         return Trend(Period.MONTH, "Crimes recorded each month", monthly)
     rolling = series(Period.ROLLING_12)
     if not rolling:
@@ -368,8 +372,8 @@ def _trend(
         Period.ROLLING_12,
         "Crimes recorded in the 12 months to each month",
         rolling,
-        note="Most single months here are small numbers that are not shown exactly, so the "
-        "trend shows rolling 12-month totals instead.",
+        note="Single months here are small numbers, often not shown exactly, so the trend "
+        "shows rolling 12-month totals instead.",
     )
 
 

@@ -144,3 +144,17 @@ def test_leaflet_enhancement_loads_locally(site, page, screenshots):
     )
     assert all(url.startswith(site) for url in requests)
     page.screenshot(path=screenshots / "ward-leaflet.png", full_page=False)
+
+
+def test_use_my_location_only_when_asked(site, browser):
+    # Buckingham Palace: the browser reports it only after the button is pressed.
+    context = browser.new_context(
+        geolocation={"latitude": 51.5014, "longitude": -0.1419}, permissions=["geolocation"]
+    )
+    page = context.new_page()
+    page.goto(site + "/")
+    assert "/ward/" not in page.url
+    with page.expect_navigation(url="**/ward/E05013806/**"):
+        page.get_by_role("button", name="Use my location").click()
+    assert page.locator("h1").inner_text().endswith("St James's")
+    context.close()
