@@ -304,15 +304,20 @@ def default_cost(value: int, status: Status, cells: Sequence[Cell]) -> float:
     return len(cells) * (1.0 + value)
 
 
+@dataclass(frozen=True)
+class _WeightedCost:
+    weights: Mapping[Period, float]
+    base: CostFn
+
+    def __call__(self, value: int, status: Status, cells: Sequence[Cell]) -> float:
+        weight = max(self.weights.get(cell.key[-2], 1.0) for cell in cells)
+        return weight * self.base(value, status, cells)
+
+
 def weighted_cost(weights: Mapping[Period, float], base: CostFn = default_cost) -> CostFn:
     """A cost that values some periods more (e.g. rolling 12 months, the default view), for
-    cell keys that hold their period as ``(..., period, end)``."""
-
-    def cost(value: int, status: Status, cells: Sequence[Cell]) -> float:
-        weight = max(weights.get(cell.key[-2], 1.0) for cell in cells)
-        return weight * base(value, status, cells)
-
-    return cost
+    cell keys that hold their period as ``(..., period, end)``. Picklable, for protect_many."""
+    return _WeightedCost(dict(weights), base)
 
 
 @dataclass
