@@ -24,10 +24,12 @@ setup: venv services
 load: setup
 	@$(PY) manage.py load_london --if-empty
 
+# The upload worker (checks and publishes admin uploads) runs beside gunicorn and stops with it.
 run: load
 	@echo "crimemap on http://$(HOST):$(PORT)/"
-	@.venv/bin/gunicorn crimemap.wsgi:application --bind $(HOST):$(PORT) --workers 3 \
-		--access-logfile - --log-level warning
+	@$(PY) manage.py process_uploads & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	.venv/bin/gunicorn crimemap.wsgi:application --bind $(HOST):$(PORT) --workers 3 \
+		--timeout 120 --access-logfile - --log-level warning
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,12 +1,37 @@
-"""Admin for categories (which are shown, public labels), releases, denominators and raw counts.
+"""Admin for categories (which are shown, public labels), releases, denominators and raw counts,
+and the monthly upload: upload → check → preview → publish, roll back, audit log.
 
 Releases, denominators and counts are written only by the importers, so they are read-only here.
 Raw counts are never public: the admin site is staff-only, and viewing them needs the permission.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from crimestats.models import Category, CategoryAlias, Denominator, MonthlyCount, Release
+from crimestats.importers.common import max_upload_bytes
+from crimestats.models import (
+    AuditLog,
+    Category,
+    CategoryAlias,
+    Denominator,
+    MonthlyCount,
+    Release,
+    ReleaseState,
+    Upload,
+)
+from crimestats.services.releases import StateError, rollback_to
+from crimestats.services.uploads import (
+    acknowledge,
+    needs_acknowledgement,
+    receive_uploaded_file,
+    request_publish,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -84,3 +109,178 @@ class MonthlyCountAdmin(ReadOnlyAdmin):
             and request.user.is_staff
             and super().has_view_permission(request, obj)
         )
+
+
+# Monthly uploads -----------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(
+        help_text="CSV files (or a zip of CSVs); several police.uk months may be sent at once.",
+    )
+    kind = forms.ChoiceField(
+        choices=Upload.Kind.choices,
+        initial=Upload.Kind.AUTO,
+        help_text="Detected from the header unless you choose.",
+    )
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    """Upload → checked in the background → preview → publish; every step needs its permission."""
+
+    list_display = ["file_name", "status", "detected", "rows", "error_count", "uploaded_by"]
+    list_filter = ["status", "kind"]
+    search_fields = ["file_name", "checksum"]
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/errors.csv", wrap(self.errors_csv), name="crimestats_upload_errors"),
+            path("<int:pk>/publish/", wrap(self.publish_view), name="crimestats_upload_publish"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            uploads = []
+            for uploaded in form.cleaned_data["files"]:
+                uploads += receive_uploaded_file(
+                    uploaded=uploaded, user=request.user, kind=form.cleaned_data["kind"]
+                )
+            if len(uploads) == 1:
+                return redirect("admin:crimestats_upload_change", uploads[0].pk)
+            messages.info(request, f"{len(uploads)} files received; each is checked in turn.")
+            return redirect("admin:crimestats_upload_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload data files",
+            "form": form,
+            "opts": self.model._meta,
+            "limit_mb": max_upload_bytes() // (1024 * 1024),
+        }
+        return TemplateResponse(request, "admin/crimestats/upload/add.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        upload = get_object_or_404(Upload, pk=object_id)
+        if not self.has_view_permission(request, upload):
+            raise PermissionDenied
+        preview = upload.preview or {}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Upload: {upload.file_name}",
+            "upload": upload,
+            "opts": self.model._meta,
+            "preview": preview,
+            "needs_ack": needs_acknowledgement(upload),
+            "can_publish": request.user.has_perm("crimestats.publish_upload"),
+            "Status": Upload.Status,
+        }
+        return TemplateResponse(request, "admin/crimestats/upload/detail.html", context)
+
+    def errors_csv(self, request, pk: int):
+        upload = get_object_or_404(Upload, pk=pk)
+        if not self.has_view_permission(request, upload):
+            raise PermissionDenied
+        response = HttpResponse(upload.errors_csv, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-errors.csv"'
+        return response
+
+    def publish_view(self, request, pk: int):
+        if not request.user.has_perm("crimestats.publish_upload"):
+            raise PermissionDenied
+        if request.method != "POST":
+            return redirect("admin:crimestats_upload_change", pk)
+        upload = get_object_or_404(Upload, pk=pk)
+        try:
+            if request.POST.get("acknowledge"):
+                acknowledge(upload, user=request.user)
+            request_publish(upload, user=request.user)
+        except StateError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Queued for publishing: this page shows when it is done.")
+        return redirect("admin:crimestats_upload_change", pk)
+
+
+@admin.register(ReleaseState)
+class ReleaseStateAdmin(ReadOnlyAdmin):
+    """Earlier states of the site's data; rolling back to one makes it public again."""
+
+    list_display = ["created_at", "note", "publication", "created_by", "is_current", "rollback"]
+    list_select_related = ["publication", "created_by"]
+
+    @admin.display(boolean=True, description="public now")
+    def is_current(self, obj: ReleaseState) -> bool:
+        return bool(obj.publication and obj.publication.is_current) and obj == (
+            ReleaseState.objects.first()
+        )
+
+    @admin.display(description="")
+    def rollback(self, obj: ReleaseState) -> str:
+        url = reverse("admin:crimestats_releasestate_rollback", args=[obj.pk])
+        return format_html('<a href="{}">Roll back to this</a>', url)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/rollback/",
+                wrap(self.rollback_view),
+                name="crimestats_releasestate_rollback",
+            ),
+            *super().get_urls(),
+        ]
+
+    def rollback_view(self, request, pk: int):
+        if not request.user.has_perm("crimestats.rollback_release"):
+            raise PermissionDenied
+        state = get_object_or_404(ReleaseState, pk=pk)
+        if request.method == "POST":
+            try:
+                rollback_to(state=state, user=request.user, log=lambda _: None)
+            except StateError as error:
+                messages.error(request, f"Rollback failed, nothing changed: {error}")
+            else:
+                messages.success(request, f"Rolled back to: {state.note}")
+            return redirect("admin:crimestats_releasestate_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Roll back",
+            "state": state,
+            "opts": self.model._meta,
+            "releases": Release.objects.filter(pk__in={row[4] for row in state.current_months}),
+        }
+        return TemplateResponse(request, "admin/crimestats/releasestate/rollback.html", context)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = ["at", "username", "action", "file_name", "checksum", "counts"]
+    list_filter = ["action"]
+    search_fields = ["username", "file_name", "checksum"]
+    date_hierarchy = "at"

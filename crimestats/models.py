@@ -218,3 +218,156 @@ class PublishedFigure(models.Model):
 
 # Staff-edited page text and feedback live in their own module; importing registers them.
 from crimestats.content_models import Feedback, PageContent  # noqa: E402, F401
+
+
+class Upload(models.Model):
+    """A file an admin uploaded: validated in the background, previewed, then published.
+
+    The row is also the job: the worker (`manage.py process_uploads`) claims queued uploads with
+    SELECT ... FOR UPDATE SKIP LOCKED, so a closed browser tab neither stops nor repeats the work.
+    """
+
+    class Kind(models.TextChoices):
+        AUTO = "auto", "detect from the header"
+        MPS = "mps", "MPS London Datastore (LSOA, ward or borough)"
+        POLICE_UK = "police-uk", "police.uk street-level (one force, one month)"
+        CENSUS = "census", "Census 2021 denominators (prepared or Nomis bulk)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "waiting to be checked"
+        VALIDATING = "validating", "checking every row"
+        REJECTED = "rejected", "rejected: errors in the file"
+        VALID = "valid", "checked: ready to preview and publish"
+        PUBLISH_QUEUED = "publish-queued", "waiting to be published"
+        PUBLISHING = "publishing", "publishing"
+        PUBLISHED = "published", "published"
+        FAILED = "failed", "publishing failed: nothing changed"
+
+    file = models.FileField(upload_to="uploads/%Y/%m/", max_length=300)
+    file_name = models.CharField(max_length=300, help_text="the name the file was uploaded as")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.AUTO)
+    detected = models.CharField(max_length=200, blank=True, help_text="what the header says")
+    size = models.BigIntegerField(default=0)
+    checksum = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="the first 100 errors")
+    errors_csv = models.TextField(blank=True, help_text="every error, as CSV")
+    warnings = models.JSONField(default=list, blank=True)
+    new_categories = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=dict, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    base_publication = models.ForeignKey(
+        Publication,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the publication current when the preview was made",
+    )
+    releases = models.ManyToManyField(Release, blank=True, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("publish_upload", "Can publish a checked upload"),
+            ("rollback_release", "Can roll back to an earlier release state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def busy(self) -> bool:
+        return self.status in {
+            self.Status.QUEUED,
+            self.Status.VALIDATING,
+            self.Status.PUBLISH_QUEUED,
+            self.Status.PUBLISHING,
+        }
+
+    @property
+    def percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class ReleaseState(models.Model):
+    """Which release was current for every month, and the publication built from that.
+
+    Recorded at each publish and rollback, so the site can return to any earlier state.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    publication = models.ForeignKey(
+        Publication, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    current_months = models.JSONField(help_text="[source, force, level, month, release id] rows")
+    note = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M}: {self.note}"
+
+
+class AuditLog(models.Model):
+    """Every upload, validation, publish and rollback: who, when, which file, what counts."""
+
+    class Action(models.TextChoices):
+        UPLOAD = "upload", "upload"
+        VALIDATE = "validate", "validated"
+        REJECT = "reject", "rejected"
+        ACKNOWLEDGE = "acknowledge", "warnings acknowledged"
+        PUBLISH = "publish", "published"
+        PUBLISH_FAILED = "publish-failed", "publish failed"
+        ROLLBACK = "rollback", "rolled back"
+        ROLLBACK_FAILED = "rollback-failed", "rollback failed"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="kept if the user goes")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    upload = models.ForeignKey(
+        Upload, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit"
+    )
+    file_name = models.CharField(max_length=300, blank=True)
+    checksum = models.CharField(max_length=64, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username or '-'} {self.action} {self.file_name}"

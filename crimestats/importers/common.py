@@ -256,7 +256,8 @@ def check_area_code(
     if other and other != level:
         raise UploadError(
             file,
-            f"a {Level(other).label} code where {Level(level).label} codes "
+            f"{article(Level(other).label)} {Level(other).label} code where "
+            f"{Level(level).label} codes "
             f"({CODE_PREFIX[level]}…) are expected",
             row=row,
             column=column,
@@ -310,6 +311,11 @@ def incomplete_months(totals: dict[date, int]) -> list[tuple[date, int, int]]:
         if reference >= INCOMPLETE_MIN_REFERENCE and totals[month] < INCOMPLETE_SHARE * reference:
             found.append((month, totals[month], int(reference)))
     return found
+
+
+def article(word: str) -> str:
+    """ "a" or "an" as the word is said: an LSOA, a Ward."""
+    return "an" if word.startswith(("LSOA", "A", "E", "I", "O", "U")) else "a"
 
 
 def plural(n: int, word: str) -> str:

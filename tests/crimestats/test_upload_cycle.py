@@ -1,0 +1,129 @@
+"""The monthly cycle on the real LSOA file: upload a changed copy, preview, publish, roll back."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from areas.models import Area, Level
+from crimestats.models import AuditLog, Category, PublishedFigure, ReleaseState, Upload
+from tests.crimestats.uploading import latest_upload, lsoa_file, upload, user_in, written_state
+
+pytestmark = [pytest.mark.london, pytest.mark.django_db]
+BUMP = 500
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def changed_copy(tmp_path, *, bump: int = BUMP) -> tuple:
+    """The real LSOA file with one cell of its last month raised; returns (path, LSOA, month)."""
+    text = lsoa_file().read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = rows[0]
+    last = len(header) - 1
+    for row in rows[1:]:
+        if row[3] == "BURGLARY" and row[4] == "RES BURGLARY OF A HOME" and int(row[last]) > 3:
+            row[last] = str(int(row[last]) + bump)
+            code = row[0]
+            break
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    path = tmp_path / "MPS LSOA Level Crime (most recent 24 months).csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    month = date(int(header[last][:4]), int(header[last][4:]), 1)
+    return path, code, month
+
+
+def published_count(area: Area, month: date) -> int | None:
+    burglary = Category.objects.get(name="BURGLARY", parent=None)
+    return (
+        PublishedFigure.objects.filter(
+            publication__is_current=True,
+            area=area,
+            category=burglary,
+            period="month",
+            end_month=month,
+        )
+        .values_list("count", flat=True)
+        .get()
+    )
+
+
+def page(client, area: Area) -> str:
+    response = client.get(area.get_absolute_url() + "?crime=burglary&period=month")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_upload_preview_publish_and_roll_back(client, london, tmp_path):
+    path, code, month = changed_copy(tmp_path)
+    area = Area.objects.get(code=code, level=Level.LSOA, boundary_set__is_current=True)
+    before = published_count(area, month)
+    assert before is not None and f"{before:,}" in page(client, area)
+    state_before = written_state()
+    client.force_login(user_in("data uploader"))
+
+    response = upload(client, path)
+
+    item = latest_upload()
+    assert response.status_code == 302 and item.status == Upload.Status.VALID, item.message
+    assert item.kind == "mps" and item.rows == 105_620 and item.error_count == 0
+    preview = item.preview
+    assert preview["months_restated"] == [month.isoformat()]
+    assert preview["months_added"] == [] and preview["areas_affected"] == 1
+    assert preview["largest"][0] | {} == {
+        "code": code,
+        "name": area.name,
+        "category": "Burglary",
+        "before": preview["largest"][0]["before"],
+        "after": preview["largest"][0]["before"] + BUMP,
+        "change": BUMP,
+    }
+    burglary = next(c for c in preview["london"] if c["category"] == "Burglary")
+    assert burglary["after"] - burglary["before"] == BUMP
+    detail = client.get(reverse("admin:crimestats_upload_change", args=[item.pk]))
+    assert detail.status_code == 200 and b"Preview: what publishing changes" in detail.content
+    # Nothing public changed by checking it.
+    assert written_state() == state_before and published_count(area, month) == before
+
+    publish = client.post(reverse("admin:crimestats_upload_publish", args=[item.pk]))
+    assert publish.status_code == 302
+    from crimestats.services.uploads import process_queue
+
+    process_queue(log=lambda _: None)
+
+    item.refresh_from_db()
+    assert item.status == Upload.Status.PUBLISHED, item.message
+    assert published_count(area, month) == before + BUMP
+    assert f"{before + BUMP:,}" in page(client, area)
+    assert AuditLog.objects.filter(upload=item, action="publish").exists()
+
+    earlier = ReleaseState.objects.filter(publication_id=state_before[2]).order_by("pk").last()
+    confirm = client.get(reverse("admin:crimestats_releasestate_rollback", args=[earlier.pk]))
+    assert confirm.status_code == 200
+    done = client.post(reverse("admin:crimestats_releasestate_rollback", args=[earlier.pk]))
+
+    assert done.status_code == 302
+    assert published_count(area, month) == before
+    assert f"{before:,}" in page(client, area)
+    current = written_state()
+    assert current[2] == state_before[2]  # the very same publication is public again
+    assert AuditLog.objects.filter(action="rollback").exists()
+
+
+def test_import_file_dry_run_checks_without_writing(london, tmp_path, capsys):
+    path, _, month = changed_copy(tmp_path, bump=1)
+    state = written_state()
+
+    call_command("import_file", str(path), "--dry-run")
+
+    out = capsys.readouterr().out
+    assert "105,620 rows, no errors" in out
+    assert f"restated: {month.isoformat()}" in out
+    assert written_state() == state and not Upload.objects.exists()
