@@ -86,7 +86,7 @@ def test_cold_ward_page_uses_few_queries(london, client, django_assert_max_num_q
     from django.core.cache import cache
 
     cache.clear()
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         assert client.get(f"/ward/{WARD}/heathrow-villages/").status_code == 200
 
 
