@@ -318,7 +318,6 @@ def _comparisons(
     area: Area,
     figure: Figure,
     last_year: Figure,
-    last_year_label: str,
     parents: list[tuple[Area, Figure]],
     category: Category,
 ) -> list[Comparison]:
@@ -329,7 +328,7 @@ def _comparisons(
         compare(this, _side(parent.name, parent_figure), noun=noun, per=per, label=label)
         for parent, parent_figure in parents
     ]
-    before = _side(last_year_label, last_year)
+    before = _side("a year earlier", last_year)
     result.append(compare(this, before, noun=noun, per=per, use_rates=False, label=label))
     return result
 
@@ -448,7 +447,6 @@ def area_view(
                     area=area,
                     figure=figure,
                     last_year=before,
-                    last_year_label=last_year_label,
                     parents=parents,
                     category=cat,
                 ),

@@ -207,3 +207,32 @@ def test_unknown_area_is_a_404_with_a_search_box(london, client):
     assert response.status_code == 404
     soup = _soup(response)
     assert soup.select_one('form[role="search"] input[name="q"]')
+
+
+def test_london_compares_with_a_year_earlier(london, client):
+    """London's figures are exact, so the year-on-year sentence always has both numbers."""
+    publication = current_publication()
+    from crimestats.periods import add_months
+
+    now = PublishedFigure.objects.get(
+        publication=publication,
+        area__level=Level.REGION,
+        area__boundary_set__is_current=True,
+        category__slug="robbery",
+        period="r12",
+        end_month=publication.latest_month,
+    )
+    before = PublishedFigure.objects.filter(
+        publication=publication,
+        area=now.area,
+        category__slug="robbery",
+        period="r12",
+        end_month=add_months(publication.latest_month, -12),
+    ).first()
+    soup = _soup(client.get("/?crime=robbery"))
+    items = [li.get_text(" ", strip=True) for li in soup.select(".card.current .comparisons li")]
+    last = items[-1]
+    if before is None:
+        assert last.startswith("No comparison with a year earlier")
+    else:
+        assert f"{now.count:,} robberies; a year earlier {before.count:,}" in last
