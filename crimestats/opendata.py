@@ -41,7 +41,11 @@ DICTIONARY = [
         "fy (a whole April–March financial year).",
     ),
     ("end_month", "Last month of the period, YYYY-MM."),
-    ("shown_as", "The figure as the site shows it: a number, or “fewer than 5” when suppressed."),
+    (
+        "shown_as",
+        "The figure as the site shows it: a number; “fewer than 5” for a small count; “not shown” "
+        "for a figure hidden so that a small count elsewhere cannot be worked out.",
+    ),
     ("count", "Crimes recorded; empty when suppressed."),
     ("suppressed", "true when the count is hidden to protect victims (small numbers)."),
     ("rate", "Per 1,000 households (burglary) or residents (others); empty when suppressed."),
@@ -62,8 +66,13 @@ def _publication(pk: int) -> Publication:
     return publication
 
 
+def _has_withheld() -> bool:
+    return any(f.name == "withheld" for f in PublishedFigure._meta.get_fields())
+
+
 def _rows(publication: Publication) -> Iterator[tuple]:
-    label = disclosure.Policy.from_settings().label
+    policy = disclosure.Policy.from_settings()
+    extra = ["withheld"] if _has_withheld() else []
     rows = (
         PublishedFigure.objects.filter(publication=publication)
         .order_by("area__level", "area__code", "category_id", "period", "end_month")
@@ -78,11 +87,12 @@ def _rows(publication: Publication) -> Iterator[tuple]:
             "suppressed",
             "rate",
             "band",
+            *extra,
         )
     )
-    for code, name, level, category, period, end, count, suppressed, rate, band in rows.iterator(
-        chunk_size=CHUNK
-    ):
+    for row in rows.iterator(chunk_size=CHUNK):
+        code, name, level, category, period, end, count, suppressed, rate, band, *rest = row
+        label = policy.withheld_label if rest and rest[0] else policy.label
         yield (
             code,
             name,
@@ -103,7 +113,12 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "publication": publication,
         "dictionary": DICTIONARY,
-        "levels": [Level.REGION, Level.BOROUGH, Level.WARD, Level.LSOA],
+        "levels": [
+            (Level.REGION, "London"),
+            (Level.BOROUGH, "Borough"),
+            (Level.WARD, "Ward"),
+            (Level.LSOA, "LSOA"),
+        ],
     }
     return render(request, "crimestats/open_data.html", context)
 
@@ -150,12 +165,18 @@ def figures_geojson(request: HttpRequest, pk: int, level: str) -> StreamingHttpR
     publication = _publication(pk)
     if level not in Level.values:
         raise Http404("No such level")
-    label = disclosure.Policy.from_settings().label
+    policy = disclosure.Policy.from_settings()
+    extra = ["withheld"] if _has_withheld() else []
     figures: dict[int, dict[str, object]] = {}
     rows = PublishedFigure.objects.filter(
         publication=publication, area__level=level, end_month=publication.latest_month
-    ).values_list("area_id", "category__slug", "period", "count", "suppressed", "rate", "band")
-    for area_id, category, period, count, suppressed, rate, band in rows.iterator(chunk_size=CHUNK):
+    ).values_list(
+        "area_id", "category__slug", "period", "count", "suppressed", "rate", "band", *extra
+    )
+    for area_id, category, period, count, suppressed, rate, band, *rest in rows.iterator(
+        chunk_size=CHUNK
+    ):
+        label = policy.withheld_label if rest and rest[0] else policy.label
         key = f"{category}_{period}"
         figures.setdefault(area_id, {})[key] = {
             "shown_as": label if suppressed else count,
