@@ -1,6 +1,7 @@
 """Admin for boundary sets and areas: browse and search; geometry comes only from importers."""
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from leaflet.admin import LeafletGeoAdmin
 
@@ -82,6 +83,7 @@ class SaferNeighbourhoodTeamAdmin(admin.ModelAdmin):
     list_filter = ["borough_name", "edited_by_staff"]
     search_fields = ["name", "ward_code", "ward_name"]
     readonly_fields = ["ward_code", "policeuk_id", "ward_name", "borough_name", "last_seen"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change) -> None:
         # A team staff have touched is theirs: the importer no longer overwrites its links.

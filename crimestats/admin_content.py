@@ -1,6 +1,7 @@
 """Admin for staff-edited page text and links (content editors) and feedback (read only)."""
 
 from django.contrib import admin
+from django.db import models
 
 from crimestats.content_models import Feedback, PageContent
 
@@ -10,6 +11,8 @@ class PageContentAdmin(admin.ModelAdmin):
     list_display = ("title", "kind", "area_code", "category", "order", "updated_at")
     list_filter = ("kind", "category")
     search_fields = ("title", "body", "area_code", "url")
+    # Links typed without a scheme are web addresses: https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     ordering = ("kind", "order", "title")
 
 
