@@ -173,6 +173,11 @@ class Publication(models.Model):
     releases = models.ManyToManyField(Release, related_name="publications")
     figure_count = models.PositiveIntegerField(default=0)
     notes = models.TextField(blank=True)
+    # Which release was current for each (source, force, level, month) when this was built:
+    # the raw counts behind it can be read again (earlier releases stay public in the archive).
+    coverage = models.JSONField(default=list, blank=True)
+    # Share of cells and crimes hidden, by level and category (crimestats/disclosure.py).
+    disclosure_summary = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -197,6 +202,9 @@ class PublishedFigure(models.Model):
     end_month = models.DateField()
     count = models.PositiveIntegerField(null=True, help_text="null when suppressed")
     suppressed = models.BooleanField(default=False)
+    withheld = models.BooleanField(
+        default=False, help_text="hidden by secondary suppression: shown as 'not shown'"
+    )
     rate = models.FloatField(null=True, help_text="per 1,000 households or residents")
     band = models.PositiveSmallIntegerField(null=True, help_text="index into crimestats.bands")
 
@@ -209,6 +217,10 @@ class PublishedFigure(models.Model):
             models.CheckConstraint(
                 condition=Q(suppressed=False) | Q(count=None, rate=None, band=None),
                 name="suppressed_figures_have_no_value",
+            ),
+            models.CheckConstraint(
+                condition=Q(withheld=False) | Q(suppressed=True),
+                name="withheld_figures_are_suppressed",
             ),
         ]
 

@@ -16,9 +16,10 @@ from django.db import connection, transaction
 from areas.models import Area, BoundarySet, Level
 from crimestats import disclosure
 from crimestats.bands import band_for
-from crimestats.models import Category, Denominator, Publication, Release
-from crimestats.periods import Period, add_months, complete_ends, months_in
+from crimestats.models import Category, CurrentMonth, Denominator, Publication, Release
+from crimestats.periods import add_months, months_in
 from crimestats.services.counts import covered_months, current_counts
+from crimestats.services.protection import periods_for, protect_block
 from crimestats.sources import CITY_OF_LONDON, MPS_SOURCE, Source, source_for
 
 # End months published: enough for a 24-month trend and the same period a year earlier.
@@ -34,7 +35,7 @@ class AreaRow:
     borough_code: str | None
 
 
-def _current_areas() -> dict[str, list[AreaRow]]:
+def current_area_rows() -> dict[str, list[AreaRow]]:
     rows = Area.objects.filter(boundary_set__is_current=True).values_list(
         "id", "code", "level", "parent__code", "parent__level"
     )
@@ -69,48 +70,49 @@ def latest_month() -> date | None:
 
 
 @dataclass
-class Cell:
-    area: AreaRow
-    category: Category
-    period: Period
-    end: date
-    count: int
+class Block:
+    """One level's areas whose figures come from the same source: their counts as an array."""
+
+    level: str
+    source: Source
+    areas: list[AreaRow]
+    months: list[date]
+    counts: np.ndarray  # [area, category, month]
 
 
-def _cells_for_level(
-    *,
-    areas: list[AreaRow],
-    categories: list[Category],
-    counts: dict[tuple[int, int, date], int],
-    earliest_end: date,
-) -> list[Cell]:
-    """Period totals for every area of one level, from the months its own source covers."""
-    cells: list[Cell] = []
+def blocks_for_level(
+    *, level: str, areas: list[AreaRow], categories: list[Category], counts: dict
+) -> list[Block]:
+    """Group a level's areas by the source of their figures, with their monthly counts."""
     by_source: dict[Source, list[AreaRow]] = defaultdict(list)
     for area in areas:
         by_source[source_for(code=area.code, borough_code=area.borough_code)].append(area)
+    blocks = []
+    column = {category.id: c for c, category in enumerate(categories)}
     for source, members in by_source.items():
-        months = covered_months(level=members[0].level, source=source.source, force=source.force)
+        months = covered_months(level=level, source=source.source, force=source.force)
         if not months:
             continue
         index = {month: i for i, month in enumerate(months)}
-        series = np.zeros((len(members), len(categories), len(months)), dtype=np.int64)
         row = {area.id: a for a, area in enumerate(members)}
-        column = {category.id: c for c, category in enumerate(categories)}
+        array = np.zeros((len(members), len(categories), len(months)), dtype=np.int64)
         for (area_id, category_id, month), count in counts.items():
             if area_id in row and month in index:
-                series[row[area_id], column[category_id], index[month]] = count
-        for period in Period:
-            for end in complete_ends(period, months):
-                # Whole financial years go back as far as the data, for the long-run trend.
-                if end < earliest_end and period != Period.FINANCIAL_YEAR:
-                    continue
-                columns = [index[m] for m in months_in(period, end)]
-                totals = series[:, :, columns].sum(axis=2)
-                for a, area in enumerate(members):
-                    for c, category in enumerate(categories):
-                        cells.append(Cell(area, category, period, end, int(totals[a, c])))
-    return cells
+                array[row[area_id], column[category_id], index[month]] = count
+        blocks.append(Block(level, source, members, months, array))
+    return blocks
+
+
+def _period_totals(block: Block, categories: list[Category], earliest_end: date):
+    """(area, category, period, end, count) for every figure the block publishes."""
+    index = {month: i for i, month in enumerate(block.months)}
+    for period in periods_for(block.level):
+        for end in disclosure.published_ends(period, block.months, earliest_end):
+            columns = [index[m] for m in months_in(period, end)]
+            totals = block.counts[:, :, columns].sum(axis=2)
+            for a, area in enumerate(block.areas):
+                for c, category in enumerate(categories):
+                    yield area, category, period, end, int(totals[a, c])
 
 
 def _rate(count: int, category: Category, denominator: tuple[int, int] | None) -> float | None:
@@ -121,50 +123,69 @@ def _rate(count: int, category: Category, denominator: tuple[int, int] | None) -
     return round(count * 1000 / base, 2) if base else None
 
 
-def build_figures(*, log: Callable[[str], None] = print) -> tuple[date | None, list[tuple]]:
-    """Every published figure as a row ready for COPY (without the publication id)."""
+def build_figures(*, log: Callable[[str], None] = print) -> tuple[date | None, list[tuple], dict]:
+    """Every published figure as a row ready for COPY (without the publication id), and what
+    disclosure control hid, by level and category."""
     policy = disclosure.Policy.from_settings()
     categories = list(Category.objects.filter(shown=True, parent=None).order_by("id"))
-    areas = _current_areas()
+    areas = current_area_rows()
     latest = latest_month()
     if latest is None or not categories:
-        return None, []
+        return None, [], {}
     denominators = _denominators(areas)
     earliest_end = add_months(latest, -(PUBLISHED_MONTHS - 1))
     london_rates: dict[tuple[int, str, date], float | None] = {}
     rows: list[tuple] = []
+    hidden: dict[str, dict[str, dict[str, int]]] = {}
     for level in LEVELS_IN_ORDER:
-        cells = _cells_for_level(
-            areas=areas.get(level, []),
-            categories=categories,
-            counts=current_counts(level=level, categories=categories),
-            earliest_end=earliest_end,
+        counts = current_counts(level=level, categories=categories)
+        blocks = blocks_for_level(
+            level=level, areas=areas.get(level, []), categories=categories, counts=counts
         )
-        for cell in cells:
-            shown = disclosure.publish(cell.count, level=level, policy=policy)
-            rate = (
-                None
-                if shown.suppressed
-                else _rate(cell.count, cell.category, denominators.get(cell.area.id))
+        before = len(rows)
+        for block in blocks:
+            protected = protect_block(
+                block=block, categories=categories, earliest_end=earliest_end, policy=policy
             )
-            key = (cell.category.id, cell.period.value, cell.end)
-            if level == Level.REGION:
-                london_rates[key] = rate
-            band = band_for(rate, london_rates.get(key))
-            rows.append(
-                (
-                    cell.area.id,
-                    cell.category.id,
-                    cell.period.value,
-                    cell.end,
-                    shown.value,
-                    shown.suppressed,
-                    rate,
-                    band.index if band else None,
+            _add_tally(hidden, protected.tally if protected else {})
+            for area, category, period, end, count in _period_totals(
+                block, categories, earliest_end
+            ):
+                shown = (
+                    protected.figures[(area.id, category.id, period, end)]
+                    if protected
+                    else disclosure.publish(count, level=level, policy=policy)
                 )
-            )
-        log(f"  {level}: {len(cells):,} figures")
-    return latest, rows
+                rate = (
+                    None if shown.suppressed else _rate(count, category, denominators.get(area.id))
+                )
+                key = (category.id, period.value, end)
+                if level == Level.REGION:
+                    london_rates[key] = rate
+                band = band_for(rate, london_rates.get(key))
+                rows.append(
+                    (
+                        area.id,
+                        category.id,
+                        period.value,
+                        end,
+                        shown.value,
+                        shown.suppressed,
+                        shown.status == disclosure.Status.WITHHELD,
+                        rate,
+                        band.index if band else None,
+                    )
+                )
+        log(f"  {level}: {len(rows) - before:,} figures")
+    return latest, rows, hidden
+
+
+def _add_tally(hidden: dict, tally: dict) -> None:
+    """Add one block's hidden cells and crimes into the publication's summary."""
+    for (level, category), counts in tally.items():
+        slot = hidden.setdefault(level, {}).setdefault(category, {})
+        for name, value in counts.items():
+            slot[name] = slot.get(name, 0) + value
 
 
 @transaction.atomic
@@ -172,7 +193,7 @@ def build_publication(
     *, user: AbstractBaseUser | None = None, make_current: bool = True, log=print
 ) -> Publication | None:
     """Build the next publication from the current releases and (by default) switch to it."""
-    latest, rows = build_figures(log=log)
+    latest, rows, hidden = build_figures(log=log)
     if latest is None:
         log("Nothing to publish: no current releases or no shown categories.")
         return None
@@ -180,12 +201,15 @@ def build_publication(
         created_by=user if user and user.is_authenticated else None,
         latest_month=latest,
         figure_count=len(rows),
+        coverage=current_coverage(),
+        disclosure_summary=hidden,
     )
     publication.releases.set(
         Release.objects.filter(current_months__isnull=False).distinct().values_list("id", flat=True)
     )
     columns = (
-        "publication_id, area_id, category_id, period, end_month, count, suppressed, rate, band"
+        "publication_id, area_id, category_id, period, end_month, count, suppressed, withheld,"
+        " rate, band"
     )
     copy_sql = f"COPY crimestats_publishedfigure ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
@@ -194,6 +218,16 @@ def build_publication(
     if make_current:
         switch_to(publication=publication)
     return publication
+
+
+def current_coverage() -> list[list]:
+    """A snapshot of which release is current for each (source, force, level, month)."""
+    return [
+        [source, force, level, month.isoformat(), release_id]
+        for source, force, level, month, release_id in CurrentMonth.objects.order_by(
+            "source", "force", "level", "month"
+        ).values_list("source", "force", "level", "month", "release_id")
+    ]
 
 
 def publication_is_stale() -> bool:

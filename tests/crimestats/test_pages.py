@@ -68,6 +68,7 @@ def test_small_counts_never_appear_on_ward_and_lsoa_pages(london, client):
     suppressed = PublishedFigure.objects.filter(
         publication=publication,
         suppressed=True,
+        withheld=False,
         area__level=Level.LSOA,
         period="r12",
         end_month=publication.latest_month,

@@ -129,6 +129,38 @@ def postcode_timings(sample: int = 200) -> dict[str, object]:
     return {"postcodes_sampled": len(times), "postcode_median_ms": statistics.median(times)}
 
 
+def disclosure_section() -> list[str]:
+    """Audit all of London (issue 4: <= 10 minutes) and tabulate what disclosure control hides."""
+    import django
+
+    django.setup()
+    from crimestats.selectors import current_publication
+    from crimestats.services.disclosure_audit import audit_publication
+
+    publication = current_publication()
+    outcome = audit_publication(publication=publication, log=lambda _: None)
+    lines = [
+        "",
+        "## Disclosure control",
+        "",
+        f"`audit_disclosure` on all of London: {outcome.checked:,} hidden figures checked, "
+        f"{len(outcome.failures)} failing, {outcome.lps:,} linear programs, "
+        f"{outcome.seconds:.1f} s (target ≤ 600 s).",
+        "",
+        "| level | category | cells hidden (small + secondary) | crimes hidden |",
+        "|---|---|---|---|",
+    ]
+    for level, categories in sorted(publication.disclosure_summary.items()):
+        for category, t in sorted(categories.items()):
+            cells = (t["small_cells"] + t["secondary_cells"]) / max(t["cells"], 1)
+            crimes = (t["small_crimes"] + t["secondary_crimes"]) / max(t["crimes"], 1)
+            lines.append(
+                f"| {level} | {category} | {cells:.1%} ({t['small_cells']:,} + "
+                f"{t['secondary_cells']:,} of {t['cells']:,}) | {crimes:.1%} |"
+            )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-load", action="store_true", help="reuse the bench database")
@@ -140,10 +172,15 @@ def main() -> None:
     load = {} if args.skip_load else fresh_load(env)
     pages = page_timings()
     pages |= postcode_timings()
-    write_report(load, pages)
+    write_report(load, pages, disclosure_section())
+    from tests.load.bench_uploads import append_report, upload_timings  # issue 6
+
+    append_report(upload_timings(env))
 
 
-def write_report(load: dict[str, object], pages: dict[str, object]) -> None:
+def write_report(
+    load: dict[str, object], pages: dict[str, object], sections: list[str] = ()
+) -> None:
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     now = datetime.now()
     lines = [
@@ -170,6 +207,7 @@ def write_report(load: dict[str, object], pages: dict[str, object]) -> None:
         f"| postcode search → area, median of {pages['postcodes_sampled']} "
         f"| {pages['postcode_median_ms']:.1f} ms | ≤ 20 ms |",
     ]
+    lines += list(sections)
     if load:
         lines += ["", "## load_london output", "", "```", str(load["load_summary"]), "```"]
     text = "\n".join(lines) + "\n"
