@@ -44,19 +44,67 @@ def protect_block(
         return None
     if needs_parent_total(block):
         return _collect(_with_parent_total(block, categories, earliest_end, policy), categories)
-    series = (
-        disclosure.Series(
-            monthly=block.counts[a, c].tolist(),
-            months=block.months,
-            level=block.level,
-            key=series_key(area.id, category.id),
-            earliest_end=earliest_end,
-            periods=periods_for(block.level),
+    jobs = [
+        (
+            area,
+            category,
+            disclosure.Series(
+                monthly=tuple(block.counts[a, c].tolist()),
+                months=tuple(block.months),
+                level=block.level,
+                earliest_end=earliest_end,
+                periods=periods_for(block.level),
+            ),
         )
         for a, area in enumerate(block.areas)
         for c, category in enumerate(categories)
+    ]
+    todo = list({s: None for _, _, s in jobs if (s, policy) not in _MEMO})
+    if len(_MEMO) + len(todo) > MEMO_LIMIT:
+        _MEMO.clear()
+    for series, protection in zip(
+        todo, disclosure.protect_many(todo, policy=policy, workers=WORKERS), strict=True
+    ):
+        _MEMO[(series, policy)] = _summarise(protection)
+    result = ProtectedBlock(figures={})
+    for area, category, series in jobs:
+        done = _MEMO[(series, policy)]
+        result.failures += done.failures
+        for period, end, published in done.figures:
+            result.figures[(area.id, category.id, period, end)] = published
+        _add_counts(result.tally.setdefault((block.level, category.slug), {}), done.tally)
+    return result
+
+
+@dataclass(frozen=True)
+class _SeriesResult:
+    """What protecting one series gave, without the area: reusable for identical series."""
+
+    figures: tuple[tuple[Period, date, disclosure.Published], ...]
+    tally: tuple[tuple[str, int], ...]
+    failures: int
+
+
+# Protection depends only on a series' counts, months, level, periods, earliest end and the
+# policy, so publishing again after a change re-protects only the series that changed.
+_MEMO: dict[tuple[disclosure.Series, disclosure.Policy], _SeriesResult] = {}
+MEMO_LIMIT = 60_000
+
+
+def _summarise(protection: disclosure.Protection) -> _SeriesResult:
+    tally: dict[str, int] = {}
+    for counts in protection.tally().values():
+        _add_counts(tally, asdict(counts))
+    return _SeriesResult(
+        figures=tuple((period, end, published) for (period, end), published in protection.items()),
+        tally=tuple(tally.items()),
+        failures=len(protection.failures),
     )
-    return _collect(disclosure.protect_many(series, policy=policy, workers=WORKERS), categories)
+
+
+def _add_counts(total: dict[str, int], counts) -> None:
+    for name, value in dict(counts).items():
+        total[name] = total.get(name, 0) + value
 
 
 def _with_parent_total(block, categories, earliest_end, policy) -> list[disclosure.Protection]:
@@ -120,7 +168,5 @@ def _collect(
         for (level, category_id), counts in tally.items():
             if level == Level.BOROUGH:
                 continue
-            slot = result.tally.setdefault((level, slugs[category_id]), {})
-            for name, value in asdict(counts).items():
-                slot[name] = slot.get(name, 0) + value
+            _add_counts(result.tally.setdefault((level, slugs[category_id]), {}), asdict(counts))
     return result
