@@ -66,13 +66,8 @@ def _publication(pk: int) -> Publication:
     return publication
 
 
-def _has_withheld() -> bool:
-    return any(f.name == "withheld" for f in PublishedFigure._meta.get_fields())
-
-
 def _rows(publication: Publication) -> Iterator[tuple]:
     policy = disclosure.Policy.from_settings()
-    extra = ["withheld"] if _has_withheld() else []
     rows = (
         PublishedFigure.objects.filter(publication=publication)
         .order_by("area__level", "area__code", "category_id", "period", "end_month")
@@ -87,12 +82,12 @@ def _rows(publication: Publication) -> Iterator[tuple]:
             "suppressed",
             "rate",
             "band",
-            *extra,
+            "withheld",
         )
     )
     for row in rows.iterator(chunk_size=CHUNK):
-        code, name, level, category, period, end, count, suppressed, rate, band, *rest = row
-        label = policy.withheld_label if rest and rest[0] else policy.label
+        code, name, level, category, period, end, count, suppressed, rate, band, withheld = row
+        label = policy.withheld_label if withheld else policy.label
         yield (
             code,
             name,
@@ -166,17 +161,16 @@ def figures_geojson(request: HttpRequest, pk: int, level: str) -> StreamingHttpR
     if level not in Level.values:
         raise Http404("No such level")
     policy = disclosure.Policy.from_settings()
-    extra = ["withheld"] if _has_withheld() else []
     figures: dict[int, dict[str, object]] = {}
     rows = PublishedFigure.objects.filter(
         publication=publication, area__level=level, end_month=publication.latest_month
     ).values_list(
-        "area_id", "category__slug", "period", "count", "suppressed", "rate", "band", *extra
+        "area_id", "category__slug", "period", "count", "suppressed", "rate", "band", "withheld"
     )
-    for area_id, category, period, count, suppressed, rate, band, *rest in rows.iterator(
+    for area_id, category, period, count, suppressed, rate, band, withheld in rows.iterator(
         chunk_size=CHUNK
     ):
-        label = policy.withheld_label if rest and rest[0] else policy.label
+        label = policy.withheld_label if withheld else policy.label
         key = f"{category}_{period}"
         figures.setdefault(area_id, {})[key] = {
             "shown_as": label if suppressed else count,

@@ -260,13 +260,7 @@ def _view_box(shapes: list[DisplayShape]) -> str:
 Key = tuple[int, int, str, date]  # area id, category id, period, end month
 
 
-def _has_withheld() -> bool:
-    """Whether figures say which hidden ones are secondary (the disclosure work adds it)."""
-    return any(f.name == "withheld" for f in PublishedFigure._meta.get_fields())
-
-
 def _figure_rows(*, publication: Publication, condition: Q) -> dict[Key, Figure]:
-    withheld_column = ["withheld"] if _has_withheld() else []
     rows = PublishedFigure.objects.filter(condition, publication=publication).values_list(
         "area_id",
         "category_id",
@@ -280,7 +274,7 @@ def _figure_rows(*, publication: Publication, condition: Q) -> dict[Key, Figure]
         "category__denominator",
         "area__denominator__households",
         "area__denominator__residents",
-        *withheld_column,
+        "withheld",
     )
     figures = {}
     for (
@@ -296,7 +290,7 @@ def _figure_rows(*, publication: Publication, condition: Q) -> dict[Key, Figure]
         per,
         hh,
         res,
-        *rest,
+        withheld,
     ) in rows:
         exposure = hh if per == Category.Denominator.HOUSEHOLDS else res
         if level == Level.REGION and count and rate:
@@ -308,7 +302,7 @@ def _figure_rows(*, publication: Publication, condition: Q) -> dict[Key, Figure]
             rate=None if suppressed else rate,
             band=None if suppressed else band_by_index(band),
             exposure=exposure,
-            withheld=bool(rest and rest[0]),
+            withheld=withheld,
         )
     return figures
 

@@ -22,7 +22,9 @@ def pytest_configure(config):
 
     url = urlsplit(settings.CACHES["default"]["LOCATION"])
     settings.CACHES["default"]["LOCATION"] = urlunsplit(url._replace(path="/15"))
-    settings.CACHES["default"]["KEY_PREFIX"] = "crimemap-test"
+    # Cached query results name database ids: runs against different databases must not share.
+    database = settings.DATABASES["default"]["NAME"]
+    settings.CACHES["default"]["KEY_PREFIX"] = f"crimemap-test-{database}"
 
 
 @pytest.fixture(scope="session", autouse=True)
