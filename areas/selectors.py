@@ -3,9 +3,10 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, FloatField, Func, QuerySet
+from django.db.models import QuerySet
 
 from areas.models import Area, area_url
+from areas.services.display import svg_extent
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,6 @@ class DisplayShape:
     @property
     def url(self) -> str:
         return area_url(level=self.level, code=self.code, slug=self.slug)
-
-
-def _bound(function: str) -> Func:
-    return Func(F("geometry"), function=function, output_field=FloatField())
 
 
 def current_areas() -> QuerySet[Area]:
@@ -54,20 +51,13 @@ def neighbours(*, area: Area) -> QuerySet[Area]:
 
 
 def display_shapes(*, areas: Iterable[Area] | QuerySet[Area]) -> list[DisplayShape]:
-    """Display outlines of many areas in one query, in the order of codes."""
+    """Display outlines of many areas in one query, in the order of codes. Extents are read from
+    the SVG paths, so a page never reads the full-resolution geometries."""
     ids = areas.values("id") if isinstance(areas, QuerySet) else [a.pk for a in areas]
     rows = (
         Area.objects.filter(pk__in=ids)
-        .annotate(
-            xmin=_bound("ST_XMin"),
-            ymin=_bound("ST_YMin"),
-            xmax=_bound("ST_XMax"),
-            ymax=_bound("ST_YMax"),
-        )
         .order_by("code")
-        .values_list(
-            "id", "code", "name", "slug", "level", "svg_path", "xmin", "ymin", "xmax", "ymax"
-        )
+        .values_list("id", "code", "name", "slug", "level", "svg_path")
     )
     return [
         DisplayShape(
@@ -77,7 +67,7 @@ def display_shapes(*, areas: Iterable[Area] | QuerySet[Area]) -> list[DisplaySha
             slug=slug,
             level=level,
             svg_path=svg,
-            extent=(xmin, -ymax, xmax, -ymin),
+            extent=svg_extent(svg),
         )
-        for pk, code, name, slug, level, svg, xmin, ymin, xmax, ymax in rows
+        for pk, code, name, slug, level, svg in rows
     ]

@@ -5,15 +5,13 @@ shown categories, the map's shapes, every figure the page needs (one query), the
 Neighbourhoods team and the staff-edited text.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
-import numpy as np
 from django.db.models import Q, QuerySet
 
 from areas.models import Area, Level, SaferNeighbourhoodTeam
-from areas.selectors import DisplayShape, children, current_areas, neighbours
+from areas.selectors import DisplayShape, children, current_areas, display_shapes, neighbours
 from crimestats import disclosure
 from crimestats.bands import Band, band_by_index
 from crimestats.comparisons import Comparison, Side, compare
@@ -208,43 +206,6 @@ def _map_members(area: Area, key: str) -> QuerySet[Area]:
     return current_areas().filter(Q(pk=area.pk) | Q(pk__in=neighbours(area=area).values("pk")))
 
 
-NUMBER = re.compile(r"-?\d+")
-
-
-def svg_extent(path: str) -> tuple[float, float, float, float]:
-    """Min x, min y, max x, max y of SVG path data made of `M x y l dx dy … z` rings."""
-    xs, ys = [], []
-    for ring in path.split("M")[1:]:
-        values = np.array(NUMBER.findall(ring), dtype=np.int64).reshape(-1, 2).cumsum(axis=0)
-        xs += [values[:, 0].min(), values[:, 0].max()]
-        ys += [values[:, 1].min(), values[:, 1].max()]
-    if not xs:
-        return (0.0, 0.0, 1.0, 1.0)
-    return (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
-
-
-def map_shapes(*, areas: QuerySet[Area]) -> list[DisplayShape]:
-    """Display outlines of the map's areas in one query; extents read from the SVG paths,
-    so the full-resolution geometries are never read for a page."""
-    rows = (
-        Area.objects.filter(pk__in=areas.values("id"))
-        .order_by("code")
-        .values_list("id", "code", "name", "slug", "level", "svg_path")
-    )
-    return [
-        DisplayShape(
-            id=pk,
-            code=code,
-            name=name,
-            slug=slug,
-            level=level,
-            svg_path=svg,
-            extent=svg_extent(svg),
-        )
-        for pk, code, name, slug, level, svg in rows
-    ]
-
-
 def _view_box(shapes: list[DisplayShape]) -> str:
     if not shapes:
         return "0 0 1 1"
@@ -398,7 +359,7 @@ def area_view(
     """One area's figures for every shown category, its parents', its map, trend and text."""
     ancestors = _ancestors(area)
     map_key = map_key or map_keys(area.level)[0]
-    shapes = map_shapes(areas=_map_members(area, map_key))
+    shapes = display_shapes(areas=_map_members(area, map_key))
     focus = [area.pk, *(a.pk for a in ancestors)]
     last_year = add_months(end, -12)
     condition = Q(

@@ -6,6 +6,7 @@ result is stored twice: Area.display_geometry (EPSG:4326, for Leaflet and GeoJSO
 Area.svg_path (whole metres, y = -northing, for the server-drawn SVG maps).
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -147,3 +148,18 @@ def build_display_from_parts(
         vertices_display=int(shapely.get_num_coordinates(geometries).sum()),
         svg_chars=chars,
     )
+
+
+SVG_NUMBER = re.compile(r"-?\d+")
+
+
+def svg_extent(path: str) -> tuple[float, float, float, float]:
+    """Min x, min y, max x, max y of path data as ``svg_path`` writes it (``M x y l dx dy … z``)."""
+    xs, ys = [], []
+    for ring in path.split("M")[1:]:
+        values = np.array(SVG_NUMBER.findall(ring), dtype=np.int64).reshape(-1, 2).cumsum(axis=0)
+        xs += [values[:, 0].min(), values[:, 0].max()]
+        ys += [values[:, 1].min(), values[:, 1].max()]
+    if not xs:
+        return (0.0, 0.0, 1.0, 1.0)
+    return (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
