@@ -27,6 +27,7 @@ from crimestats.models import (
 )
 from crimestats.services.releases import StateError, rollback_to
 from crimestats.services.uploads import (
+    KINDS,
     acknowledge,
     needs_acknowledgement,
     receive_uploaded_file,
@@ -133,7 +134,7 @@ class UploadForm(forms.Form):
         help_text="CSV files (or a zip of CSVs); several police.uk months may be sent at once.",
     )
     kind = forms.ChoiceField(
-        choices=Upload.Kind.choices,
+        choices=KINDS,
         initial=Upload.Kind.AUTO,
         help_text="Detected from the header unless you choose.",
     )

@@ -27,11 +27,13 @@ def changed_copy(tmp_path, *, bump: int = BUMP) -> tuple:
     rows = list(csv.reader(io.StringIO(text, newline="")))
     header = rows[0]
     last = len(header) - 1
-    for row in rows[1:]:
-        if row[3] == "BURGLARY" and row[4] == "RES BURGLARY OF A HOME" and int(row[last]) > 3:
-            row[last] = str(int(row[last]) + bump)
-            code = row[0]
-            break
+    # The LSOA with the most home burglaries that month: a figure well clear of suppression.
+    row = max(
+        (r for r in rows[1:] if r[3] == "BURGLARY" and r[4] == "RES BURGLARY OF A HOME"),
+        key=lambda r: int(r[last]),
+    )
+    row[last] = str(int(row[last]) + bump)
+    code = row[0]
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(rows)
     path = tmp_path / "MPS LSOA Level Crime (most recent 24 months).csv"
@@ -47,7 +49,7 @@ def published_count(area: Area, month: date) -> int | None:
             publication__is_current=True,
             area=area,
             category=burglary,
-            period="month",
+            period="r12",  # rolling 12 months: the default view, published at every level
             end_month=month,
         )
         .values_list("count", flat=True)
@@ -56,7 +58,7 @@ def published_count(area: Area, month: date) -> int | None:
 
 
 def page(client, area: Area) -> str:
-    response = client.get(area.get_absolute_url() + "?crime=burglary&period=month")
+    response = client.get(area.get_absolute_url() + "?crime=burglary&period=r12")
     assert response.status_code == 200
     return response.content.decode()
 
@@ -127,3 +129,69 @@ def test_import_file_dry_run_checks_without_writing(london, tmp_path, capsys):
     assert "105,620 rows, no errors" in out
     assert f"restated: {month.isoformat()}" in out
     assert written_state() == state and not Upload.objects.exists()
+
+
+def test_team_list_upload_updates_teams_without_a_new_publication(client, london):
+    from django.conf import settings
+
+    from areas.models import SaferNeighbourhoodTeam
+
+    path = settings.CRIMEMAP_DATA_DIR / "neighbourhoods" / "met_snt_neighbourhoods_679.csv"
+    state = written_state()
+    client.force_login(user_in("data uploader"))
+
+    upload(client, path)
+
+    item = latest_upload()
+    assert item.status == Upload.Status.VALID, item.message
+    assert item.kind == "snt" and item.preview["teams"] == 679
+    client.post(reverse("admin:crimestats_upload_publish", args=[item.pk]))
+    from crimestats.services.uploads import process_queue
+
+    process_queue(log=lambda _: None)
+    item.refresh_from_db()
+    assert item.status == Upload.Status.PUBLISHED, item.message
+    assert SaferNeighbourhoodTeam.objects.count() >= 679
+    assert written_state() == state  # figures untouched: same publication
+
+
+def test_several_police_uk_months_in_one_zip(client, london, tmp_path):
+    import zipfile
+
+    from tests.crimestats.uploading import city_file
+
+    archive = tmp_path / "city.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for month in ("2025-01", "2025-02"):
+            out.write(city_file(month), f"city/{city_file(month).name}")
+    client.force_login(user_in("data uploader"))
+
+    response = upload(client, archive)
+
+    assert response.status_code == 302
+    two = list(Upload.objects.order_by("-pk")[:2])
+    # Both months are already loaded by the London load: each is told so, by name.
+    assert {u.file_name for u in two} == {city_file(m).name for m in ("2025-01", "2025-02")}
+    assert all("already loaded" in u.message for u in two), [u.message for u in two]
+
+
+def test_police_uk_2011_codes_are_reported_with_their_number_and_month(client, london, tmp_path):
+    from tests.crimestats.uploading import city_file
+
+    lines = city_file("2023-01").read_text(encoding="utf-8-sig").splitlines()
+    moved = [lines[0]] + [line.replace(",2023-01,", ",2030-01,", 1) for line in lines[1:]]
+    path = tmp_path / "2030-01-city-of-london-street.csv"
+    path.write_text("\n".join(moved) + "\n")
+    client.force_login(user_in("data uploader"))
+
+    upload(client, path)
+
+    item = latest_upload()
+    assert item.status == Upload.Status.VALID, item.message
+    assert (
+        "2030-01: 1 record with 2011 LSOA codes not in the current (2021) set, not stored "
+        "(E01004027: 1)" in item.warnings
+    )
+    assert item.preview["months_added"] == ["2030-01-01"]
+    page = client.get(reverse("admin:crimestats_upload_change", args=[item.pk])).content.decode()
+    assert "I have read the warnings" in page

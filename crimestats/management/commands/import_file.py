@@ -14,6 +14,7 @@ from crimestats.models import Upload
 from crimestats.services.releases import StateError
 from crimestats.services.uploads import (
     ERRORS_SHOWN,
+    KINDS,
     acknowledge,
     check_file,
     publish_upload,
@@ -28,7 +29,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
-        parser.add_argument("--kind", choices=Upload.Kind.values, default=Upload.Kind.AUTO)
+        parser.add_argument("--kind", choices=[k for k, _ in KINDS], default=Upload.Kind.AUTO)
         parser.add_argument("--publish", action="store_true", help="publish if it is valid")
         parser.add_argument("--dry-run", action="store_true", help="check only; record nothing")
 
