@@ -14,6 +14,7 @@ from crimestats import selectors
 from crimestats.bands import BANDS, NO_DATA_COLOUR, ratio_range_label
 from crimestats.disclosure import Policy
 from crimestats.periods import DEFAULT_PERIOD, PERIOD_CHOICES, Period
+from crimestats.services.protection import periods_for
 
 LONDON_CODE = "E12000007"
 PAGE_LEVELS = {Level.BOROUGH, Level.WARD, Level.LSOA}
@@ -26,6 +27,11 @@ class BadParameter(Exception):
         self.name, self.value, self.choices = name, value, choices
 
 
+def period_choices(level: str) -> dict[Period, str]:
+    """The periods an area's page offers: LSOAs publish no single months."""
+    return {p: label for p, label in PERIOD_CHOICES.items() if p in periods_for(level)}
+
+
 def _choose(request: HttpRequest, categories, level: str):
     """Category, period and map asked for in the query string; a bad one is a 400, not a 500."""
     by_slug = {c.slug: c for c in categories}
@@ -36,10 +42,9 @@ def _choose(request: HttpRequest, categories, level: str):
     if crime not in by_slug:
         raise BadParameter("crime", crime, {c.slug: c.public_name for c in categories})
     period = request.GET.get("period", DEFAULT_PERIOD.value)
-    if period not in {p.value for p in PERIOD_CHOICES}:
-        raise BadParameter(
-            "period", period, {p.value: label for p, label in PERIOD_CHOICES.items()}
-        )
+    choices = period_choices(level)
+    if period not in {p.value for p in choices}:
+        raise BadParameter("period", period, {p.value: label for p, label in choices.items()})
     keys = selectors.map_keys(level)
     map_key = request.GET.get("map", keys[0])
     if map_key not in keys:
@@ -119,11 +124,12 @@ def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict
         "bands": [(band, ratio_range_label(band)) for band in BANDS],
         "no_data_colour": NO_DATA_COLOUR,
         "suppressed_label": Policy.from_settings().label,
-        "period_choices": PERIOD_CHOICES,
+        "period_choices": period_choices(area.level),
         "canonical": url(),
         "crime_links": [(c, url(crime=c.slug), c == category) for c in categories],
         "period_links": [
-            (label, url(period_value=p.value), p == period) for p, label in PERIOD_CHOICES.items()
+            (label, url(period_value=p.value), p == period)
+            for p, label in period_choices(area.level).items()
         ],
         "feedback_page": request.get_full_path(),
         "map_data_url": base + "map.geojson" + url()[len(base) :],

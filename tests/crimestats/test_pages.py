@@ -95,3 +95,12 @@ def test_london_page_lists_boroughs(london, client):
     soup = _soup(client.get("/"))
     codes = set(_table(soup))
     assert len(codes) == 33 and all(code.startswith("E09") for code in codes)
+
+
+def test_lsoa_pages_offer_no_single_months(london, client):
+    lsoa = Area.objects.filter(level=Level.LSOA, boundary_set__is_current=True).first()
+    page = client.get(lsoa.get_absolute_url())
+    assert page.status_code == 200 and b"period=month" not in page.content
+    assert client.get(lsoa.get_absolute_url() + "?period=month").status_code == 400
+    ward = Area.objects.filter(level=Level.WARD, boundary_set__is_current=True).first()
+    assert b"period=month" in client.get(ward.get_absolute_url()).content
