@@ -106,12 +106,8 @@ def publish(count: int, *, level: str, policy: Policy) -> Published:
     return Published(value=count, suppressed=False, label=f"{count:,}")
 
 
-def publish_many(counts: Iterable[int], *, level: str, policy: Policy) -> list[Published]:
-    return [publish(count, level=level, policy=policy) for count in counts]
-
-
 def hidden(*, policy: Policy) -> Published:
-    """How a hidden figure reads, for outputs that only know it was suppressed."""
+    """How a figure the primary rule hides reads: "fewer than <threshold>"."""
     return Published(value=None, suppressed=True, label=policy.label)
 
 

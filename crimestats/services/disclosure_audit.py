@@ -13,8 +13,9 @@ from time import perf_counter
 
 from crimestats import audit as lp
 from crimestats import disclosure
-from crimestats.models import Category, Publication, PublishedFigure
+from crimestats.models import Publication, PublishedFigure
 from crimestats.periods import Period, add_months
+from crimestats.selectors import shown_categories
 from crimestats.services.counts import current_counts
 from crimestats.services.protection import (
     WORKERS,
@@ -89,7 +90,7 @@ def audit_publication(
     """Audit every protected figure of a publication (optionally only some boroughs)."""
     started = perf_counter()
     policy = disclosure.Policy.from_settings()
-    categories = list(Category.objects.filter(shown=True, parent=None).order_by("id"))
+    categories = shown_categories()
     areas = current_area_rows()
     earliest_end: date = add_months(publication.latest_month, -(PUBLISHED_MONTHS - 1))
     wanted = {code.strip().upper() for code in boroughs} if boroughs else None

@@ -18,6 +18,7 @@ from crimestats import disclosure
 from crimestats.bands import band_for
 from crimestats.models import Category, CurrentMonth, Denominator, Publication, Release
 from crimestats.periods import add_months, months_in
+from crimestats.selectors import shown_categories
 from crimestats.services.counts import covered_months, current_counts
 from crimestats.services.protection import periods_for, protect_block
 from crimestats.sources import CITY_OF_LONDON, MPS_SOURCE, Source, source_for
@@ -127,7 +128,7 @@ def build_figures(*, log: Callable[[str], None] = print) -> tuple[date | None, l
     """Every published figure as a row ready for COPY (without the publication id), and what
     disclosure control hid, by level and category."""
     policy = disclosure.Policy.from_settings()
-    categories = list(Category.objects.filter(shown=True, parent=None).order_by("id"))
+    categories = shown_categories()
     areas = current_area_rows()
     latest = latest_month()
     if latest is None or not categories:
