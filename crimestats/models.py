@@ -244,6 +244,8 @@ class Upload(models.Model):
         MPS = "mps", "MPS London Datastore (LSOA, ward or borough)"
         POLICE_UK = "police-uk", "police.uk street-level (one force, one month)"
         CENSUS = "census", "Census 2021 denominators (prepared or Nomis bulk)"
+        BOUNDARIES = "boundaries", "boundary file (borough, ward or LSOA; any format GDAL reads)"
+        SNT = "snt", "Safer Neighbourhoods team list"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "waiting to be checked"

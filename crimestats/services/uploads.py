@@ -80,10 +80,8 @@ LARGE_REVISION = 0.05
 # A zip archive may expand to at most this many bytes in all (zip bombs are cut off here).
 DEFAULT_MAX_UNZIPPED = 300 * 1024 * 1024
 Status = Upload.Status
-# The team list is not data the site publishes figures from; its kind lives here rather than in
-# Upload.Kind (whose choices would need a migration after the lead's 0009).
-SNT = "snt"
-KINDS = [*Upload.Kind.choices, (SNT, "Safer Neighbourhoods team list")]
+SNT = Upload.Kind.SNT
+KINDS = Upload.Kind.choices
 logger = logging.getLogger(__name__)
 
 
