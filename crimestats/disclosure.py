@@ -718,11 +718,14 @@ def _drop_crowded_labels(groups: list[_Group]) -> None:
 
 @dataclass(frozen=True)
 class PriorRelease:
-    """An earlier release's raw counts and what was published from them (still in the archive)."""
+    """An earlier release's raw counts and what was published from them (still in the archive).
+
+    ``shown`` maps (period, end) to the status it was published with; (key, status) pairs keep
+    the release hashable, so series holding it can be memoised and sent to worker processes."""
 
     monthly: Sequence[int]
     months: Sequence[date]
-    shown: Mapping[PeriodKey, Status]
+    shown: Mapping[PeriodKey, Status] | tuple[tuple[PeriodKey, Status], ...]
 
 
 @dataclass(frozen=True)
@@ -767,7 +770,7 @@ def series_table(
     for i, release in enumerate(prior):
         old = table.add_months(release.monthly, release.months, same_as=current)
         prior_key = ("prior", i) if key is None else (key, "prior", i)
-        table.add_periods(prior_key, old, level=level, shown=release.shown)
+        table.add_periods(prior_key, old, level=level, shown=dict(release.shown))
     return table
 
 

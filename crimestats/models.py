@@ -178,6 +178,16 @@ class Publication(models.Model):
     coverage = models.JSONField(default=list, blank=True)
     # Share of cells and crimes hidden, by level and category (crimestats/disclosure.py).
     disclosure_summary = models.JSONField(default=dict, blank=True)
+    # The publication that was current when this one was built: its figures stay public in
+    # the archive, so this one was protected (and is audited) beside them.
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Digests of what besides its raw counts a series' statuses depend on (policy, end months)
+    # and its rows (also denominators, London's figures, boundaries): when they are equal, an
+    # unchanged series keeps its statuses, or its rows are copied (services/previous.py).
+    protection_context = models.CharField(max_length=64, blank=True)
+    context = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -195,9 +205,23 @@ class Publication(models.Model):
 class PublishedFigure(models.Model):
     """One figure as published: disclosure control already applied, so every output reads it."""
 
-    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="figures")
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    # Written only by the publication builder, ~700,000 rows at a time: no single-column indexes
+    # (the unique index (publication, area, category, ...) serves every read) and no database
+    # foreign keys (their per-row checks took longer than writing the rows); Django still
+    # cascades and protects deletions.
+    publication = models.ForeignKey(
+        Publication,
+        on_delete=models.CASCADE,
+        related_name="figures",
+        db_index=False,
+        db_constraint=False,
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     period = models.CharField(max_length=5)
     end_month = models.DateField()
     count = models.PositiveIntegerField(null=True, help_text="null when suppressed")

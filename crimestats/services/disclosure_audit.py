@@ -11,14 +11,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from time import perf_counter
 
+import numpy as np
+
 from crimestats import audit as lp
 from crimestats import disclosure
-from crimestats.models import Publication, PublishedFigure
-from crimestats.periods import Period, add_months
+from crimestats.models import Publication
+from crimestats.periods import add_months
 from crimestats.selectors import shown_categories
 from crimestats.services.counts import current_counts
+from crimestats.services.previous import published_statuses
 from crimestats.services.protection import (
     WORKERS,
+    PriorBlock,
     needs_parent_total,
     parent_total_table,
     periods_for,
@@ -53,18 +57,36 @@ class AuditOutcome:
         return not self.failures
 
 
-def _statuses(publication: Publication, level: str, area_ids: list[int]) -> dict:
-    """What the public sees of each figure, keyed as the disclosure tables key their cells."""
-    rows = PublishedFigure.objects.filter(
-        publication=publication, area__level=level, area_id__in=area_ids
-    ).values_list("area_id", "category_id", "period", "end_month", "suppressed", "withheld")
-    shown = {}
-    for area_id, category_id, period, end, suppressed, withheld in rows:
-        status = disclosure.Status.EXACT
-        if suppressed:
-            status = disclosure.Status.WITHHELD if withheld else disclosure.Status.SMALL
-        shown[(series_key(area_id, category_id), Period(period), end)] = status
-    return shown
+def _keyed(statuses: dict) -> dict:
+    """Statuses keyed as the disclosure tables key their cells: ((area, category), period, end)."""
+    return {
+        (series_key(*series), period, end): status
+        for series, by_period in statuses.items()
+        for (period, end), status in by_period.items()
+    }
+
+
+def _blocks(publication: Publication, level: str, rows, categories) -> dict:
+    """A publication's raw counts (the releases it was built from) as blocks of current areas."""
+    coverage = publication.coverage
+    counts = current_counts(level=level, categories=categories, coverage=coverage)
+    blocks = blocks_for_level(
+        level=level, areas=rows, categories=categories, counts=counts, coverage=coverage
+    )
+    return {block.source: block for block in blocks}
+
+
+def _prior(previous, prior: Block | None, whole: Block, wanted, codes) -> PriorBlock | None:
+    """What the previous publication showed of a block's areas, with its raw counts."""
+    if previous is None or prior is None:
+        return None
+    prior = _subset(prior, wanted)
+    return PriorBlock(
+        months=prior.months,
+        counts=prior.counts,
+        unchanged=np.zeros(prior.counts.shape[:2], dtype=bool),
+        statuses=published_statuses(previous, level=whole.level, codes=codes),
+    )
 
 
 def _subset(block: Block, boroughs: set[str] | None) -> Block:
@@ -77,8 +99,15 @@ def _subset(block: Block, boroughs: set[str] | None) -> Block:
 
 
 def _describe(key, names: dict[int, str], slugs: dict[int, str]) -> tuple[str, str, str]:
-    (area_id, category_id), period, end = key
-    return names.get(area_id, str(area_id)), slugs.get(category_id, "?"), f"{period} {end:%Y-%m}"
+    """Area, category and figure of a failing cell (this publication's, or the previous one's:
+    it must not give those away either)."""
+    series, period, end = key
+    earlier = ""
+    if len(series) == 3 and series[1] == "prior":
+        series, earlier = series[0], " (previous publication)"
+    area_id, category_id = series
+    figure = f"{period} {end:%Y-%m}{earlier}"
+    return names.get(area_id, str(area_id)), slugs.get(category_id, "?"), figure
 
 
 def audit_publication(
@@ -86,9 +115,13 @@ def audit_publication(
     publication: Publication,
     boroughs: list[str] | None = None,
     log: Callable[[str], None] = print,
+    previous: Publication | None | bool = True,
 ) -> AuditOutcome:
-    """Audit every protected figure of a publication (optionally only some boroughs)."""
+    """Audit every protected figure of a publication (optionally only some boroughs), beside
+    the publication it replaced (``previous``: True for the one it records, None for none)."""
     started = perf_counter()
+    if previous is True:
+        previous = publication.previous
     policy = disclosure.Policy.from_settings()
     categories = shown_categories()
     areas = current_area_rows()
@@ -98,39 +131,41 @@ def audit_publication(
     slugs = {c.id: c.slug for c in categories}
     report = lp.AuditReport()
     for level in sorted(policy.levels):
-        counts = current_counts(level=level, categories=categories)
-        blocks = blocks_for_level(
-            level=level, areas=areas.get(level, []), categories=categories, counts=counts
-        )
-        for block in (_subset(b, wanted) for b in blocks):
+        rows = areas.get(level, [])
+        blocks = _blocks(publication, level, rows, categories)
+        priors = _blocks(previous, level, rows, categories) if previous else {}
+        for source, whole in blocks.items():
+            block = _subset(whole, wanted)
             if not block.areas:
                 continue
-            shown = _statuses(publication, level, [a.id for a in block.areas])
+            codes = {area.code: area.id for area in block.areas}
+            shown = _keyed(published_statuses(publication, level=level, codes=codes))
+            prior = _prior(previous, priors.get(source), whole, wanted, codes)
             if needs_parent_total(block):
                 for c, category in enumerate(categories):
                     table = parent_total_table(
-                        block=block, c=c, category=category, earliest_end=earliest_end
+                        block=block, c=c, category=category, earliest_end=earliest_end, prior=prior
                     )
                     report.merge(disclosure.audit_table(table, shown, policy=policy))
                 continue
             per_series = defaultdict(dict)
             for key, status in shown.items():
                 per_series[key[0]][key] = status
-            items = [
-                (
-                    disclosure.Series(
+            items = []
+            for a, area in enumerate(block.areas):
+                for c, category in enumerate(categories):
+                    release = prior.release(block, a, c, category) if prior else None
+                    key = series_key(area.id, category.id)
+                    series = disclosure.Series(
                         monthly=block.counts[a, c].tolist(),
                         months=block.months,
                         level=level,
-                        key=series_key(area.id, category.id),
+                        key=key,
                         earliest_end=earliest_end,
                         periods=periods_for(level),
-                    ),
-                    per_series[series_key(area.id, category.id)],
-                )
-                for a, area in enumerate(block.areas)
-                for c, category in enumerate(categories)
-            ]
+                        prior=(release,) if release else (),
+                    )
+                    items.append((series, per_series[key]))
             report.merge(disclosure.audit_many_series(items, policy=policy, workers=WORKERS))
         log(f"  {level}: {report.checked:,} hidden figures checked so far")
     outcome = AuditOutcome(checked=report.checked, lps=report.lps)

@@ -10,10 +10,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+import numpy as np
+
 from areas.models import Level
 from crimestats import disclosure
 from crimestats.models import Category
-from crimestats.periods import Period
+from crimestats.periods import Period, months_in
 from crimestats.sources import CITY_SOURCE
 
 # Protection is CPU-bound pure Python: spread the series over the machine's cores.
@@ -34,31 +36,82 @@ class ProtectedBlock:
     figures: dict[tuple[int, int, Period, date], disclosure.Published]
     tally: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     failures: int = 0
+    pairs: set[tuple[int, int]] = field(default_factory=set)  # (area, category) rows covered
+
+
+@dataclass
+class PriorBlock:
+    """The previous publication's view of a block: its raw counts (same areas and categories,
+    its own months), which series are unchanged, and what it published for them."""
+
+    months: list[date]
+    counts: np.ndarray  # [area, category, month]
+    unchanged: np.ndarray  # [area, category] bool
+    statuses: dict[tuple[int, int], dict[tuple[Period, date], disclosure.Status]]
+
+    def release(self, block, a: int, c: int, category: Category) -> disclosure.PriorRelease | None:
+        shown = self.statuses.get((block.areas[a].id, category.id))
+        if not shown:
+            return None
+        return disclosure.PriorRelease(
+            monthly=tuple(self.counts[a, c].tolist()),
+            months=tuple(self.months),
+            shown=tuple(sorted(shown.items())),
+        )
 
 
 def protect_block(
-    *, block, categories: list[Category], earliest_end: date, policy: disclosure.Policy
+    *,
+    block,
+    categories: list[Category],
+    earliest_end: date,
+    policy: disclosure.Policy,
+    pairs: Iterable[tuple[int, int]] | None = None,
+    prior: PriorBlock | None = None,
 ) -> ProtectedBlock | None:
-    """Published forms of every figure of a block, or None where the level is not protected."""
+    """Published forms of a block's figures, or None where the level is not protected.
+
+    ``pairs`` are the (area, category) positions to protect (default: all). With ``prior``, a
+    series whose raw counts did not change keeps the statuses it was published with, and a
+    changed one is protected beside what was published before.
+    """
     if block.level not in policy.levels:
         return None
+    if pairs is None:
+        pairs = [(a, c) for a in range(len(block.areas)) for c in range(len(categories))]
+    pairs = list(pairs)
     if needs_parent_total(block):
-        return _collect(_with_parent_total(block, categories, earliest_end, policy), categories)
-    jobs = [
-        (
-            area,
-            category,
-            disclosure.Series(
-                monthly=tuple(block.counts[a, c].tolist()),
-                months=tuple(block.months),
-                level=block.level,
-                earliest_end=earliest_end,
-                periods=periods_for(block.level),
-            ),
+        wanted = sorted({c for _, c in pairs})
+        result = _collect(
+            _with_parent_total(block, categories, earliest_end, policy, wanted, prior), categories
         )
-        for a, area in enumerate(block.areas)
-        for c, category in enumerate(categories)
-    ]
+        result.pairs = {(a.id, categories[c].id) for a in block.areas for c in wanted}
+        return result
+    result = ProtectedBlock(figures={})
+    jobs = []
+    for a, c in pairs:
+        area, category = block.areas[a], categories[c]
+        result.pairs.add((area.id, category.id))
+        if prior is not None and prior.unchanged[a, c]:
+            shown = prior.statuses.get((area.id, category.id))
+            if shown:
+                _add_reused(result, block, a, c, category, shown, policy)
+                continue
+        release = prior.release(block, a, c, category) if prior is not None else None
+        jobs.append(
+            (
+                area,
+                category,
+                disclosure.Series(
+                    monthly=tuple(block.counts[a, c].tolist()),
+                    months=tuple(block.months),
+                    level=block.level,
+                    earliest_end=earliest_end,
+                    periods=periods_for(block.level),
+                    prior=(release,) if release else (),
+                ),
+            )
+        )
     todo = list({s: None for _, _, s in jobs if (s, policy) not in _MEMO})
     if len(_MEMO) + len(todo) > MEMO_LIMIT:
         _MEMO.clear()
@@ -66,7 +119,6 @@ def protect_block(
         todo, disclosure.protect_many(todo, policy=policy, workers=WORKERS), strict=True
     ):
         _MEMO[(series, policy)] = _summarise(protection)
-    result = ProtectedBlock(figures={})
     for area, category, series in jobs:
         done = _MEMO[(series, policy)]
         result.failures += done.failures
@@ -74,6 +126,45 @@ def protect_block(
             result.figures[(area.id, category.id, period, end)] = published
         _add_counts(result.tally.setdefault((block.level, category.slug), {}), done.tally)
     return result
+
+
+def _add_reused(result: ProtectedBlock, block, a, c, category, shown, policy) -> None:
+    """An unchanged series published again exactly as before."""
+    values = series_values(block.counts[a, c], block.months, shown)
+    for (period, end), status in shown.items():
+        published = disclosure.shown_as(values[(period, end)], status, policy=policy)
+        result.figures[(block.areas[a].id, category.id, period, end)] = published
+    tally = series_tally(values, shown, level=block.level, policy=policy)
+    _add_counts(result.tally.setdefault((block.level, category.slug), {}), tally)
+
+
+def series_values(monthly, months: list[date], keys) -> dict[tuple[Period, date], int]:
+    """Each (period, end) figure of a series: the sum of its months' raw counts."""
+    index = {month: i for i, month in enumerate(months)}
+    counts = monthly.tolist() if hasattr(monthly, "tolist") else list(monthly)
+    return {
+        (period, end): sum(counts[index[m]] for m in months_in(period, end) if m in index)
+        for period, end in keys
+    }
+
+
+def series_tally(values, statuses, *, level: str, policy: disclosure.Policy) -> dict[str, int]:
+    """How much of one published series is hidden, as ``Protection.tally`` counts it."""
+    total = disclosure.Tally()
+    for key, status in statuses.items():
+        value = values[key]
+        small = disclosure.is_small(value, level=level, policy=policy)
+        hidden = status != disclosure.Status.EXACT
+        total += disclosure.Tally(
+            cells=1,
+            crimes=value,
+            small_cells=int(small),
+            small_crimes=value if small else 0,
+            secondary_cells=int(hidden and not small),
+            secondary_crimes=value if hidden and not small else 0,
+            relabelled_cells=int(small and status == disclosure.Status.WITHHELD),
+        )
+    return asdict(total)
 
 
 @dataclass(frozen=True)
@@ -107,33 +198,52 @@ def _add_counts(total: dict[str, int], counts) -> None:
         total[name] = total.get(name, 0) + value
 
 
-def _with_parent_total(block, categories, earliest_end, policy) -> list[disclosure.Protection]:
+def _with_parent_total(
+    block, categories, earliest_end, policy, wanted: list[int], prior: PriorBlock | None
+) -> list[disclosure.Protection]:
     """One table per category: the City's LSOAs and their published borough total together."""
     return [
         disclosure.protect(
-            parent_total_table(block=block, c=c, category=category, earliest_end=earliest_end),
+            parent_total_table(
+                block=block,
+                c=c,
+                category=categories[c],
+                earliest_end=earliest_end,
+                prior=prior,
+            ),
             policy=policy,
         )
-        for c, category in enumerate(categories)
+        for c in wanted
     ]
 
 
-def parent_total_table(*, block, c: int, category: Category, earliest_end: date):
+def parent_total_table(
+    *, block, c: int, category: Category, earliest_end: date, prior: PriorBlock | None = None
+):
     """A block's areas for one category with their exact total, as one table (keys as in
-    ``series_key``; the total's cells are keyed ``("total", category id)``)."""
+    ``series_key``; the total's cells are keyed ``("total", category id)``). With ``prior``,
+    what the previous publication showed of them too, sharing the months it did not restate."""
     table = disclosure.Table()
-    parts, keys = [], []
+    parts, keys, prior_parts, prior_shown = [], [], [], {}
     for a, area in enumerate(block.areas):
         months = table.add_months(block.counts[a, c].tolist(), block.months)
+        key = series_key(area.id, category.id)
         table.add_periods(
-            series_key(area.id, category.id),
+            key,
             months,
             level=block.level,
             periods=periods_for(block.level),
             earliest_end=earliest_end,
         )
         parts.append(months)
-        keys.append(series_key(area.id, category.id))
+        keys.append(key)
+        release = prior.release(block, a, c, category) if prior is not None else None
+        if release is not None:
+            old = table.add_months(release.monthly, release.months, same_as=months)
+            shown = dict(release.shown)
+            table.add_periods((key, "prior"), old, level=block.level, shown=shown)
+            prior_parts.append(old)
+            prior_shown.update((k, disclosure.Status.EXACT) for k in shown)
     table.add_periods(
         ("total", category.id),
         parts,
@@ -142,6 +252,11 @@ def parent_total_table(*, block, c: int, category: Category, earliest_end: date)
         earliest_end=earliest_end,
         children=keys,
     )
+    if prior_parts and len(prior_parts) == len(parts):
+        # The borough's earlier figures were exact too: the earlier parts' exact sum.
+        table.add_periods(
+            ("total", category.id, "prior"), prior_parts, level=Level.BOROUGH, shown=prior_shown
+        )
     return table
 
 

@@ -4,9 +4,10 @@ Every figure the site shows is computed here once: period totals, rates, bands a
 control, for every area, shown category, period and end month. Pages only read the result.
 """
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -19,8 +20,23 @@ from crimestats.bands import band_for
 from crimestats.models import Category, CurrentMonth, Denominator, Publication, Release
 from crimestats.periods import add_months, months_in
 from crimestats.selectors import shown_categories
-from crimestats.services.counts import covered_months, current_counts
-from crimestats.services.protection import periods_for, protect_block
+from crimestats.services.counts import Coverage, covered_months, current_counts
+from crimestats.services.previous import (
+    Previous,
+    context_digest,
+    current_publication,
+    protection_digest,
+    unchanged_series,
+)
+from crimestats.services.protection import (
+    PriorBlock,
+    ProtectedBlock,
+    needs_parent_total,
+    periods_for,
+    protect_block,
+    series_tally,
+    series_values,
+)
 from crimestats.sources import CITY_OF_LONDON, MPS_SOURCE, Source, source_for
 
 # End months published: enough for a 24-month trend and the same period a year earlier.
@@ -82,16 +98,24 @@ class Block:
 
 
 def blocks_for_level(
-    *, level: str, areas: list[AreaRow], categories: list[Category], counts: dict
+    *,
+    level: str,
+    areas: list[AreaRow],
+    categories: list[Category],
+    counts: dict,
+    coverage: Coverage | None = None,
 ) -> list[Block]:
-    """Group a level's areas by the source of their figures, with their monthly counts."""
+    """Group a level's areas by the source of their figures, with their monthly counts (for
+    the current releases, or for a publication's ``coverage`` snapshot)."""
     by_source: dict[Source, list[AreaRow]] = defaultdict(list)
     for area in areas:
         by_source[source_for(code=area.code, borough_code=area.borough_code)].append(area)
     blocks = []
     column = {category.id: c for c, category in enumerate(categories)}
     for source, members in by_source.items():
-        months = covered_months(level=level, source=source.source, force=source.force)
+        months = covered_months(
+            level=level, source=source.source, force=source.force, coverage=coverage
+        )
         if not months:
             continue
         index = {month: i for i, month in enumerate(months)}
@@ -104,18 +128,6 @@ def blocks_for_level(
     return blocks
 
 
-def _period_totals(block: Block, categories: list[Category], earliest_end: date):
-    """(area, category, period, end, count) for every figure the block publishes."""
-    index = {month: i for i, month in enumerate(block.months)}
-    for period in periods_for(block.level):
-        for end in disclosure.published_ends(period, block.months, earliest_end):
-            columns = [index[m] for m in months_in(period, end)]
-            totals = block.counts[:, :, columns].sum(axis=2)
-            for a, area in enumerate(block.areas):
-                for c, category in enumerate(categories):
-                    yield area, category, period, end, int(totals[a, c])
-
-
 def _rate(count: int, category: Category, denominator: tuple[int, int] | None) -> float | None:
     if denominator is None:
         return None
@@ -124,48 +136,108 @@ def _rate(count: int, category: Category, denominator: tuple[int, int] | None) -
     return round(count * 1000 / base, 2) if base else None
 
 
-def build_figures(*, log: Callable[[str], None] = print) -> tuple[date | None, list[tuple], dict]:
-    """Every published figure as a row ready for COPY (without the publication id), and what
-    disclosure control hid, by level and category."""
-    policy = disclosure.Policy.from_settings()
-    categories = shown_categories()
-    areas = current_area_rows()
-    latest = latest_month()
-    if latest is None or not categories:
-        return None, [], {}
-    denominators = _denominators(areas)
-    earliest_end = add_months(latest, -(PUBLISHED_MONTHS - 1))
-    london_rates: dict[tuple[int, str, date], float | None] = {}
-    rows: list[tuple] = []
-    hidden: dict[str, dict[str, dict[str, int]]] = {}
-    for level in LEVELS_IN_ORDER:
-        counts = current_counts(level=level, categories=categories)
-        blocks = blocks_for_level(
-            level=level, areas=areas.get(level, []), categories=categories, counts=counts
-        )
-        before = len(rows)
-        for block in blocks:
-            protected = protect_block(
-                block=block, categories=categories, earliest_end=earliest_end, policy=policy
+@dataclass
+class Figures:
+    """What a build produced: rows to write, and series to copy from the previous publication."""
+
+    latest: date | None
+    rows: list[tuple] = field(default_factory=list)  # ready for COPY, without publication id
+    copied: list[tuple[int, int]] = field(default_factory=list)  # (area id, category id)
+    hidden: dict = field(default_factory=dict)  # cells and crimes hidden, by level, category
+    coverage: list = field(default_factory=list)  # the releases it was built from
+    protection: str = ""
+    context: str = ""
+    previous: Publication | None = None
+
+
+@dataclass
+class _Builder:
+    """One build: the settings and inputs every block shares."""
+
+    policy: disclosure.Policy
+    categories: list[Category]
+    earliest_end: date
+    denominators: dict[int, tuple[int, int]]
+    london_rates: dict[tuple[int, str, date], float | None]
+    previous: Previous | None
+
+    def block_figures(self, block: Block, prior: Block | None, out: Figures) -> None:
+        """Rows of one block: unchanged series copied when nothing else changed, the rest
+        computed (and protected beside what the previous publication showed)."""
+        unchanged = np.zeros(block.counts.shape[:2], dtype=bool)
+        if prior is not None and self.previous and self.previous.same_protection:
+            unchanged = unchanged_series(block.months, block.counts, prior.months, prior.counts)
+        same_context = bool(self.previous and self.previous.same_context)
+        copy = unchanged.copy() if same_context else np.zeros_like(unchanged)
+        if needs_parent_total(block):
+            copy[:, ~copy.all(axis=0)] = False  # the City's LSOAs are protected per category
+        for a, c in np.argwhere(copy):
+            out.copied.append((block.areas[a].id, self.categories[c].id))
+        pairs = [(int(a), int(c)) for a, c in np.argwhere(~copy)]
+        if not pairs:
+            return
+        protected = None
+        if block.level in self.policy.levels:
+            protected = self._protect(block, prior, unchanged, pairs, out)
+        out.rows.extend(self._rows(block, pairs, protected))
+
+    def _protect(self, block, prior, unchanged, pairs, out: Figures) -> ProtectedBlock:
+        prior_block = None
+        if self.previous and prior is not None:
+            ids = {block.areas[a].id for a, _ in pairs}
+            prior_block = PriorBlock(
+                months=prior.months,
+                counts=prior.counts,
+                unchanged=unchanged,
+                statuses=self.previous.statuses(level=block.level, area_ids=ids),
             )
-            _add_tally(hidden, protected.tally if protected else {})
-            for area, category, period, end, count in _period_totals(
-                block, categories, earliest_end
-            ):
-                shown = (
-                    protected.figures[(area.id, category.id, period, end)]
-                    if protected
-                    else disclosure.publish(count, level=level, policy=policy)
-                )
-                rate = (
-                    None if shown.suppressed else _rate(count, category, denominators.get(area.id))
-                )
-                key = (category.id, period.value, end)
-                if level == Level.REGION:
-                    london_rates[key] = rate
-                band = band_for(rate, london_rates.get(key))
-                rows.append(
-                    (
+        protected = protect_block(
+            block=block,
+            categories=self.categories,
+            earliest_end=self.earliest_end,
+            policy=self.policy,
+            pairs=pairs,
+            prior=prior_block,
+        )
+        _add_tally(out.hidden, protected.tally)
+        if prior_block is not None and self.previous.same_context:
+            # The summary started as the previous one: take out what these series hid then.
+            _add_tally(out.hidden, self._prior_tally(block, prior_block, protected.pairs), -1)
+        return protected
+
+    def _prior_tally(self, block: Block, prior: PriorBlock, pairs) -> dict:
+        tally: dict = {}
+        for a, area in enumerate(block.areas):
+            for c, category in enumerate(self.categories):
+                shown = prior.statuses.get((area.id, category.id))
+                if (area.id, category.id) not in pairs or not shown:
+                    continue
+                values = series_values(prior.counts[a, c], prior.months, shown)
+                counts = series_tally(values, shown, level=block.level, policy=self.policy)
+                _add_counts(tally.setdefault((block.level, category.slug), {}), counts)
+        return tally
+
+    def _rows(self, block: Block, pairs, protected: ProtectedBlock | None):
+        index = {month: i for i, month in enumerate(block.months)}
+        for period in periods_for(block.level):
+            for end in disclosure.published_ends(period, block.months, self.earliest_end):
+                columns = [index[m] for m in months_in(period, end)]
+                totals = block.counts[:, :, columns].sum(axis=2)
+                for a, c in pairs:
+                    area, category = block.areas[a], self.categories[c]
+                    count = int(totals[a, c])
+                    shown = (
+                        protected.figures[(area.id, category.id, period, end)]
+                        if protected
+                        else disclosure.publish(count, level=block.level, policy=self.policy)
+                    )
+                    rate = (
+                        None
+                        if shown.suppressed
+                        else _rate(count, category, self.denominators.get(area.id))
+                    )
+                    band = band_for(rate, self.london_rates.get((category.id, period.value, end)))
+                    yield (
                         area.id,
                         category.id,
                         period.value,
@@ -176,17 +248,162 @@ def build_figures(*, log: Callable[[str], None] = print) -> tuple[date | None, l
                         rate,
                         band.index if band else None,
                     )
-                )
-        log(f"  {level}: {len(rows) - before:,} figures")
-    return latest, rows, hidden
 
 
-def _add_tally(hidden: dict, tally: dict) -> None:
-    """Add one block's hidden cells and crimes into the publication's summary."""
+def _london_rates(blocks: list[Block], categories, denominators, earliest_end) -> dict:
+    """London's rate for every (category, period, end): every band is relative to it."""
+    rates = {}
+    for block in blocks:
+        index = {month: i for i, month in enumerate(block.months)}
+        for period in periods_for(block.level):
+            for end in disclosure.published_ends(period, block.months, earliest_end):
+                columns = [index[m] for m in months_in(period, end)]
+                totals = block.counts[:, :, columns].sum(axis=2)
+                for a, area in enumerate(block.areas):
+                    for c, category in enumerate(categories):
+                        rate = _rate(int(totals[a, c]), category, denominators.get(area.id))
+                        rates[(category.id, period.value, end)] = rate
+    return rates
+
+
+def build_figures(*, log: Callable[[str], None] = print) -> Figures:
+    """Every published figure, and what disclosure control hid, by level and category.
+
+    Built beside the current publication (the one this build replaces): see
+    crimestats/services/previous.py for what is reused from it and why.
+    """
+    policy = disclosure.Policy.from_settings()
+    categories = shown_categories()
+    areas = current_area_rows()
+    latest = latest_month()
+    if latest is None or not categories:
+        return Figures(latest=None)
+    denominators = _denominators(areas)
+    earliest_end = add_months(latest, -(PUBLISHED_MONTHS - 1))
+    region_counts = current_counts(level=Level.REGION, categories=categories)
+    protection = protection_digest(
+        policy=policy,
+        earliest_end=earliest_end,
+        periods={level: periods_for(level) for level in LEVELS_IN_ORDER},
+    )
+    context = context_digest(
+        protection=protection,
+        latest=latest,
+        categories=categories,
+        region_counts=region_counts,
+    )
+    publication = current_publication()
+    previous = None
+    if publication is not None:
+        previous = Previous(
+            publication,
+            same_protection=publication.protection_context == protection,
+            same_context=publication.context == context,
+        )
+    coverage = current_coverage()
+    out = Figures(
+        latest=latest,
+        coverage=coverage,
+        protection=protection,
+        context=context,
+        previous=publication,
+    )
+    if previous and previous.same_context:
+        out.hidden = copy.deepcopy(publication.disclosure_summary)
+    region_blocks = blocks_for_level(
+        level=Level.REGION,
+        areas=areas.get(Level.REGION, []),
+        categories=categories,
+        counts=region_counts,
+    )
+    builder = _Builder(
+        policy=policy,
+        categories=categories,
+        earliest_end=earliest_end,
+        denominators=denominators,
+        london_rates=_london_rates(region_blocks, categories, denominators, earliest_end),
+        previous=previous,
+    )
+    for level in LEVELS_IN_ORDER:
+        counts = (
+            region_counts
+            if level == Level.REGION
+            else current_counts(level=level, categories=categories)
+        )
+        blocks = blocks_for_level(
+            level=level, areas=areas.get(level, []), categories=categories, counts=counts
+        )
+        if previous and _level_rows(previous.coverage, level) == _level_rows(coverage, level):
+            prior_blocks = {block.source: block for block in blocks}  # the same counts
+        else:
+            prior_blocks = _prior_blocks(previous, level, areas.get(level, []), categories)
+        before, copied = len(out.rows), len(out.copied)
+        for block in blocks:
+            builder.block_figures(block, prior_blocks.get(block.source), out)
+        log(
+            f"  {level}: {len(out.rows) - before:,} figures built, "
+            f"{len(out.copied) - copied:,} unchanged series copied"
+        )
+    return out
+
+
+def _level_rows(coverage: Coverage, level: str) -> list:
+    return [list(row) for row in coverage if row[2] == level]
+
+
+def _prior_blocks(previous: Previous | None, level, areas, categories) -> dict[Source, Block]:
+    """The previous publication's raw counts, as blocks of the current areas."""
+    if previous is None:
+        return {}
+    counts = current_counts(level=level, categories=categories, coverage=previous.coverage)
+    blocks = blocks_for_level(
+        level=level, areas=areas, categories=categories, counts=counts, coverage=previous.coverage
+    )
+    return {block.source: block for block in blocks}
+
+
+def _add_tally(hidden: dict, tally: dict, sign: int = 1) -> None:
+    """Add (or take out) one block's hidden cells and crimes in the publication's summary."""
     for (level, category), counts in tally.items():
         slot = hidden.setdefault(level, {}).setdefault(category, {})
         for name, value in counts.items():
-            slot[name] = slot.get(name, 0) + value
+            slot[name] = slot.get(name, 0) + sign * value
+
+
+def _add_counts(total: dict[str, int], counts: dict[str, int]) -> None:
+    for name, value in counts.items():
+        total[name] = total.get(name, 0) + value
+
+
+# Unchanged series are copied from the previous publication in the database. Their keys go
+# into an analysed temporary table so that the join is a hash join, not 17,000 index probes.
+COPIED_TABLE_SQL = (
+    "CREATE TEMP TABLE IF NOT EXISTS copied_series (area_id bigint, category_id bigint)"
+)
+COPIED_FILL_SQL = "INSERT INTO copied_series SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+COPY_FIGURES_SQL = """
+    INSERT INTO crimestats_publishedfigure
+        (publication_id, area_id, category_id, period, end_month, count, suppressed, withheld,
+         rate, band)
+    SELECT %s, f.area_id, f.category_id, f.period, f.end_month, f.count, f.suppressed,
+           f.withheld, f.rate, f.band
+    FROM crimestats_publishedfigure f
+    JOIN copied_series s ON s.area_id = f.area_id AND s.category_id = f.category_id
+    WHERE f.publication_id = %s
+"""
+
+
+def _copy_series(cursor, *, publication: Publication, figures: Figures) -> int:
+    """Copy the unchanged series' rows from the previous publication; returns rows copied."""
+    if not figures.copied:
+        return 0
+    area_ids, category_ids = zip(*figures.copied, strict=True)
+    cursor.execute(COPIED_TABLE_SQL)
+    cursor.execute("TRUNCATE copied_series")
+    cursor.execute(COPIED_FILL_SQL, [list(area_ids), list(category_ids)])
+    cursor.execute("ANALYZE copied_series")
+    cursor.execute(COPY_FIGURES_SQL, [publication.pk, figures.previous.pk])
+    return cursor.rowcount
 
 
 @transaction.atomic
@@ -194,16 +411,18 @@ def build_publication(
     *, user: AbstractBaseUser | None = None, make_current: bool = True, log=print
 ) -> Publication | None:
     """Build the next publication from the current releases and (by default) switch to it."""
-    latest, rows, hidden = build_figures(log=log)
-    if latest is None:
+    figures = build_figures(log=log)
+    if figures.latest is None:
         log("Nothing to publish: no current releases or no shown categories.")
         return None
     publication = Publication.objects.create(
         created_by=user if user and user.is_authenticated else None,
-        latest_month=latest,
-        figure_count=len(rows),
-        coverage=current_coverage(),
-        disclosure_summary=hidden,
+        latest_month=figures.latest,
+        coverage=figures.coverage,
+        disclosure_summary=figures.hidden,
+        previous=figures.previous,
+        protection_context=figures.protection,
+        context=figures.context,
     )
     publication.releases.set(
         Release.objects.filter(current_months__isnull=False).distinct().values_list("id", flat=True)
@@ -213,9 +432,13 @@ def build_publication(
         " rate, band"
     )
     copy_sql = f"COPY crimestats_publishedfigure ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-        for row in rows:
-            copy.write_row((publication.pk, *row))
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(copy_sql) as copy_in:
+            for row in figures.rows:
+                copy_in.write_row((publication.pk, *row))
+        copied = _copy_series(cursor, publication=publication, figures=figures)
+    publication.figure_count = len(figures.rows) + copied
+    publication.save(update_fields=["figure_count"])
     if make_current:
         switch_to(publication=publication)
     return publication
