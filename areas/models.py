@@ -45,6 +45,21 @@ class BoundarySet(models.Model):
         return f"{self.get_level_display()}: {self.name}{current}"
 
 
+class CurrentSetChange(models.Model):
+    """A boundary set made current, and when: which sets were current at any moment can be
+    read back, so rolling the site back to an earlier state restores its boundaries too."""
+
+    level = models.CharField(max_length=10, choices=Level.choices)
+    boundary_set = models.ForeignKey(BoundarySet, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M}: {self.level} set {self.boundary_set_id} current"
+
+
 class Area(models.Model):
     """An area keyed by its official code, with full-resolution and display geometries."""
 

@@ -30,7 +30,7 @@ from crimestats.services.uploads import (
     KINDS,
     acknowledge,
     needs_acknowledgement,
-    receive_uploaded_file,
+    receive_uploaded_files,
     request_publish,
 )
 
@@ -131,7 +131,8 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(
-        help_text="CSV files (or a zip of CSVs); several police.uk months may be sent at once.",
+        help_text="CSV files (or a zip of CSVs); several police.uk months may be sent at once; "
+        "census files sent together (Nomis TS007A and TS054) are checked and published as one.",
     )
     kind = forms.ChoiceField(
         choices=KINDS,
@@ -168,11 +169,9 @@ class UploadAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            uploads = []
-            for uploaded in form.cleaned_data["files"]:
-                uploads += receive_uploaded_file(
-                    uploaded=uploaded, user=request.user, kind=form.cleaned_data["kind"]
-                )
+            uploads = receive_uploaded_files(
+                files=form.cleaned_data["files"], user=request.user, kind=form.cleaned_data["kind"]
+            )
             if len(uploads) == 1:
                 return redirect("admin:crimestats_upload_change", uploads[0].pk)
             messages.info(request, f"{len(uploads)} files received; each is checked in turn.")

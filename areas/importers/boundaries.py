@@ -75,8 +75,14 @@ def check_code(*, code: str, level: str, file: str, row: int | None, column: str
     return code
 
 
-def read_geometries(path: Path) -> Iterable[tuple[int, dict[str, object], MultiPolygon | None]]:
-    """(feature number, attributes, geometry in EPSG:27700) for every feature of every layer."""
+def read_geometries(
+    path: Path, *, srid: int | None = None
+) -> Iterable[tuple[int, dict[str, object], MultiPolygon | None]]:
+    """(feature number, attributes, geometry in EPSG:27700) for every feature of every layer.
+
+    `srid` reads the coordinates as that CRS whatever the file says (for files that name none,
+    or wrongly: see areas/services/boundary_uploads.py).
+    """
     name = path.name
     try:
         source = DataSource(str(path))
@@ -87,7 +93,8 @@ def read_geometries(path: Path) -> Iterable[tuple[int, dict[str, object], MultiP
     for layer in source:
         if layer.geom_type.name == "None":
             continue  # an attribute table, e.g. a GeoPackage's layer_styles
-        transform = _transform_for(layer_srs=layer.srs, target=target, file=name)
+        layer_srs = SpatialReference(srid) if srid is not None else layer.srs
+        transform = _transform_for(layer_srs=layer_srs, target=target, file=name)
         fields = list(layer.fields)
         for feature in layer:
             number += 1

@@ -3,15 +3,17 @@
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import shapely
 from django.apps import apps
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from shapely.geometry import MultiPolygon
 
-from areas.models import Area, BoundarySet
+from areas.models import Area, BoundarySet, CurrentSetChange
 
 BNG_SRID = 27700
 # A shapefile is several files; all of them change what GDAL reads.
@@ -87,6 +89,7 @@ def create_boundary_set(
         notes=notes,
         is_current=True,
     )
+    CurrentSetChange.objects.create(level=level, boundary_set=boundary_set, at=timezone.now())
     geometries = shapely.set_srid([a.geometry for a in areas], BNG_SRID)
     ewkb = shapely.to_wkb(geometries, hex=True, include_srid=True)
     table = Area._meta.db_table
@@ -114,6 +117,41 @@ def create_boundary_set(
     # COPY goes round Django's cursor wrapper, so django-cachalot does not see it: tell it.
     invalidate_cache(Area, BoundarySet)
     return boundary_set
+
+
+def current_sets() -> dict[str, int]:
+    """Level → id of its current boundary set."""
+    return dict(BoundarySet.objects.filter(is_current=True).values_list("level", "id"))
+
+
+def sets_current_at(when: datetime) -> dict[str, int]:
+    """Level → id of the set that was current at that moment (levels with no record left out)."""
+    found: dict[str, int] = {}
+    for change in CurrentSetChange.objects.filter(at__lte=when).order_by("-at", "-pk"):
+        found.setdefault(change.level, change.boundary_set_id)
+    return found
+
+
+def note_current_sets() -> None:
+    """Record the current sets where the history does not already end with them (sets made
+    current some other way, e.g. by hand), so that a state recorded now can be restored."""
+    noted = sets_current_at(timezone.now())
+    for level, set_id in current_sets().items():
+        if noted.get(level) != set_id:
+            CurrentSetChange.objects.create(level=level, boundary_set_id=set_id, at=timezone.now())
+
+
+@transaction.atomic
+def make_current(*, boundary_set: BoundarySet) -> None:
+    """Make an existing set the current one of its level again (a rollback), and record it."""
+    BoundarySet.objects.filter(level=boundary_set.level, is_current=True).exclude(
+        pk=boundary_set.pk
+    ).update(is_current=False)
+    BoundarySet.objects.filter(pk=boundary_set.pk).update(is_current=True)
+    boundary_set.is_current = True
+    CurrentSetChange.objects.create(
+        level=boundary_set.level, boundary_set=boundary_set, at=timezone.now()
+    )
 
 
 def invalidate_cache(*models: type) -> None:

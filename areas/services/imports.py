@@ -39,7 +39,7 @@ def import_boundaries(
     """
     features = read_boundary_files(paths=paths, level=level)
     parents = _parents(features=features, level=level, field=parent_field)
-    return _write(
+    return write_boundary_set(
         level=level,
         name=name,
         vintage=vintage,
@@ -76,7 +76,7 @@ def import_ward_kmls(
                 borough,
             )
         parents[feature.code] = boroughs[borough]
-    return _write(
+    return write_boundary_set(
         level=Level.WARD,
         name=name,
         vintage=vintage,
@@ -116,7 +116,7 @@ def _parents(
 
 
 @transaction.atomic
-def _write(
+def write_boundary_set(
     *,
     level: str,
     name: str,
@@ -125,8 +125,13 @@ def _write(
     parents: dict[str, int],
     source_paths: Sequence[Path],
     notes: str,
-    tolerance: float | None,
+    tolerance: float | None = None,
+    best_fit_wards: dict[str, int] | None = None,
+    source_files: Sequence[str] | None = None,
 ) -> BoundarySet:
+    """Checked features as the level's new current set: cleaned into a coverage, with display
+    geometries and neighbours (shared by the file imports and the admin's boundary uploads)."""
+    best_fit_wards = best_fit_wards or {}
     cleaned = clean_coverage(geometries=[f.geometry for f in features])
     if cleaned.changed:
         notes = f"{notes}\nCoverage cleaning: {cleaned.summary()}".strip()
@@ -135,10 +140,16 @@ def _write(
         name=name,
         vintage=vintage,
         areas=[
-            NewArea(code=f.code, name=f.name, geometry=g, parent_id=parents.get(f.code))
+            NewArea(
+                code=f.code,
+                name=f.name,
+                geometry=g,
+                parent_id=parents.get(f.code),
+                best_fit_ward_id=best_fit_wards.get(f.code),
+            )
             for f, g in zip(features, cleaned.geometries, strict=True)
         ],
-        source_files=[p.name for p in source_paths],
+        source_files=source_files or [p.name for p in source_paths],
         checksum=checksum(paths=source_paths),
         notes=notes,
     )

@@ -107,9 +107,7 @@ def blocks_for_level(
 ) -> list[Block]:
     """Group a level's areas by the source of their figures, with their monthly counts (for
     the current releases, or for a publication's ``coverage`` snapshot)."""
-    by_source: dict[Source, list[AreaRow]] = defaultdict(list)
-    for area in areas:
-        by_source[source_for(code=area.code, borough_code=area.borough_code)].append(area)
+    by_source = _by_source(areas)
     blocks = []
     column = {category.id: c for c, category in enumerate(categories)}
     for source, members in by_source.items():
@@ -325,21 +323,31 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
         previous=previous,
     )
     for level in LEVELS_IN_ORDER:
-        counts = (
-            region_counts
-            if level == Level.REGION
-            else current_counts(level=level, categories=categories)
-        )
-        blocks = blocks_for_level(
-            level=level, areas=areas.get(level, []), categories=categories, counts=counts
-        )
-        if previous and _level_rows(previous.coverage, level) == _level_rows(coverage, level):
-            prior_blocks = {block.source: block for block in blocks}  # the same counts
-        else:
-            prior_blocks = _prior_blocks(previous, level, areas.get(level, []), categories)
         before, copied = len(out.rows), len(out.copied)
-        for block in blocks:
-            builder.block_figures(block, prior_blocks.get(block.source), out)
+        by_source = _by_source(areas.get(level, []))
+        same = {
+            s for s in by_source if previous and _same_rows(previous.coverage, coverage, level, s)
+        }
+        todo = [area for source, rows in by_source.items() if source not in same for area in rows]
+        if previous and previous.same_context:
+            # Nothing these series depend on changed: copy them without reading their counts.
+            out.copied += [(a.id, c.id) for s in same for a in by_source[s] for c in categories]
+        else:
+            todo = areas.get(level, [])
+        if todo:
+            sources = {_source(area) for area in todo}
+            counts = (
+                region_counts
+                if level == Level.REGION
+                else current_counts(level=level, categories=categories, sources=sources)
+            )
+            blocks = blocks_for_level(level=level, areas=todo, categories=categories, counts=counts)
+            prior_blocks = {block.source: block for block in blocks if block.source in same}
+            changed = [area for area in todo if _source(area) not in same]
+            if changed:
+                prior_blocks |= _prior_blocks(previous, level, changed, categories)
+            for block in blocks:
+                builder.block_figures(block, prior_blocks.get(block.source), out)
         log(
             f"  {level}: {len(out.rows) - before:,} figures built, "
             f"{len(out.copied) - copied:,} unchanged series copied"
@@ -347,15 +355,38 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
     return out
 
 
-def _level_rows(coverage: Coverage, level: str) -> list:
-    return [list(row) for row in coverage if row[2] == level]
+def _source(area: AreaRow) -> Source:
+    return source_for(code=area.code, borough_code=area.borough_code)
+
+
+def _by_source(areas: list[AreaRow]) -> dict[Source, list[AreaRow]]:
+    grouped: dict[Source, list[AreaRow]] = defaultdict(list)
+    for area in areas:
+        grouped[_source(area)].append(area)
+    return grouped
+
+
+def _same_rows(before: Coverage, now: Coverage, level: str, source: Source) -> bool:
+    """Whether a level's months for a source come from the same releases in both."""
+
+    def rows(coverage: Coverage) -> list:
+        return [
+            list(row)
+            for row in coverage
+            if row[2] == level and (row[0], row[1]) == (source.source, source.force)
+        ]
+
+    return rows(before) == rows(now)
 
 
 def _prior_blocks(previous: Previous | None, level, areas, categories) -> dict[Source, Block]:
     """The previous publication's raw counts, as blocks of the current areas."""
     if previous is None:
         return {}
-    counts = current_counts(level=level, categories=categories, coverage=previous.coverage)
+    sources = set(_by_source(areas))
+    counts = current_counts(
+        level=level, categories=categories, sources=sources, coverage=previous.coverage
+    )
     blocks = blocks_for_level(
         level=level, areas=areas, categories=categories, counts=counts, coverage=previous.coverage
     )

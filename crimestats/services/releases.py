@@ -13,7 +13,9 @@ from cachalot.api import invalidate
 from django.db import connection, transaction
 
 from areas.models import BoundarySet
+from areas.services.boundary_sets import current_sets, note_current_sets, sets_current_at
 from crimestats.models import AuditLog, CurrentMonth, Publication, Release, ReleaseState
+from crimestats.services.boundaries import restore_boundaries
 from crimestats.services.publish import build_publication, switch_to
 
 # pg_advisory_xact_lock key shared by every publish and rollback ("crmp").
@@ -57,6 +59,7 @@ def current_publication() -> Publication | None:
 
 
 def record_state(*, user=None, note: str) -> ReleaseState:
+    note_current_sets()  # a rollback to this state restores these boundary sets
     return ReleaseState.objects.create(
         created_by=user if user is not None and user.is_authenticated else None,
         publication=current_publication(),
@@ -73,6 +76,7 @@ def ensure_baseline(*, user=None) -> None:
         latest is not None
         and latest.current_months == current_month_rows()
         and latest.publication_id == (publication.pk if publication else None)
+        and sets_current_at(latest.created_at) == current_sets()
     ):
         return
     record_state(user=user, note="state before the next publish (as loaded)")
@@ -116,7 +120,8 @@ def refresh_caches() -> None:
 def rollback_to(
     *, state: ReleaseState, user=None, log: Callable[[str], None] = print
 ) -> ReleaseState:
-    """Make an earlier state current again: its current months, then its publication.
+    """Make an earlier state current again: its current months and boundary sets, then its
+    publication.
 
     The old publication is switched back to when it matches (fast); otherwise it is rebuilt.
     All in one transaction: if anything fails, the site keeps what it had.
@@ -126,6 +131,11 @@ def rollback_to(
             lock_publishing()
             ensure_baseline(user=user)
             _restore_current_months(state.current_months)
+            try:
+                # The sets current when the state was recorded (areas.CurrentSetChange).
+                boundaries = restore_boundaries(when=state.created_at, log=log)
+            except LookupError as error:
+                raise StateError(str(error)) from None
             if _reusable(state.publication):
                 switch_to(publication=state.publication)
                 how = f"switched back to publication {state.publication.pk}"
@@ -136,7 +146,11 @@ def rollback_to(
             audit(
                 user=user,
                 action=AuditLog.Action.ROLLBACK,
-                counts={"state": state.pk, "current_months": len(state.current_months)},
+                counts={
+                    "state": state.pk,
+                    "current_months": len(state.current_months),
+                    "boundaries_restored": boundaries,
+                },
                 detail=f"rolled back to state {state.pk} ({state.note}); {how}",
             )
             refresh_caches()

@@ -16,7 +16,8 @@ import tempfile
 import time
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,8 +30,9 @@ from django.utils import timezone
 from areas.importers.errors import UploadError
 from areas.importers.snt import import_snt_teams, read_snt_file
 from areas.models import Area, Level, SaferNeighbourhoodTeam
+from areas.services.boundary_uploads import looks_like_boundary_file, zip_holds_boundaries
 from crimestats.importers.categories import POLICE_UK
-from crimestats.importers.census import import_census
+from crimestats.importers.census import MEASURES, import_census, is_census_header
 from crimestats.importers.common import (
     ImportResult,
     UploadErrors,
@@ -56,10 +58,10 @@ from crimestats.models import (
     Category,
     CategoryAlias,
     CurrentMonth,
-    Denominator,
     Release,
     Upload,
 )
+from crimestats.services.boundaries import check_boundary_upload, publish_boundary_upload
 from crimestats.services.publish import build_publication
 from crimestats.services.releases import (
     StateError,
@@ -90,6 +92,8 @@ logger = logging.getLogger(__name__)
 
 def detect_kind(path: Path) -> tuple[str | None, str]:
     """The kind of file from its header row, and a short description of what it looks like."""
+    if looks_like_boundary_file(path):  # by name or zip contents: GDAL reads CSVs too
+        return Upload.Kind.BOUNDARIES, "boundary file"
     with path.open("rb") as handle:
         head = handle.read(64 * 1024)
     text = head.decode("utf-8-sig", errors="replace")
@@ -102,7 +106,7 @@ def detect_kind(path: Path) -> tuple[str | None, str]:
             if keys & names:
                 months = sum(1 for k in keys if k.isdigit() and len(k) == 6)
                 return Upload.Kind.MPS, f"MPS {level} file, {months} month columns"
-    if "geographycode" in keys or {"lsoa21cd", "usualresidents", "households"} <= keys:
+    if is_census_header(keys):
         return Upload.Kind.CENSUS, "Census 2021 denominators"
     if {"policeukneighbourhoodid", "sntname", "wardcode"} <= keys:
         return SNT, "Safer Neighbourhoods team list"
@@ -126,10 +130,10 @@ def receive_upload(
     message, without being read further.
     """
     if zipfile.is_zipfile(path) and check_size(path, name=file_name):
-        return [
-            _receive_one(path=member, file_name=name, user=user, kind=kind)
-            for member, name in _unzip(path, file_name=file_name)
-        ]
+        if zip_holds_boundaries(path):  # a zipped shapefile is one upload of that shapefile
+            return [_receive_one(path=path, file_name=file_name, user=user, kind=kind)]
+        members = _unzip(path, file_name=file_name)
+        return _receive_members(members, bundle_name=file_name, user=user, kind=kind)
     return [_receive_one(path=path, file_name=file_name, user=user, kind=kind)]
 
 
@@ -173,8 +177,11 @@ def _receive_one(*, path: Path, file_name: str, user, kind: str) -> Upload:
     return upload
 
 
-def _unzip(path: Path, *, file_name: str) -> list[tuple[Path, str]]:
-    """Extract the CSVs of a zip to a temporary folder, stopping at the uncompressed size cap.
+def _unzip(
+    path: Path, *, file_name: str, suffixes: tuple[str, ...] = (".csv",)
+) -> list[tuple[Path, str]]:
+    """Extract the CSVs (or files of other suffixes) of a zip to a temporary folder, stopping at
+    the uncompressed size cap.
 
     Sizes in the zip's own directory can lie, so the bytes actually read are counted.
     """
@@ -186,7 +193,7 @@ def _unzip(path: Path, *, file_name: str) -> list[tuple[Path, str]]:
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
-                if info.is_dir() or not info.filename.lower().endswith(".csv"):
+                if info.is_dir() or not info.filename.lower().endswith(suffixes):
                     continue
                 name = Path(info.filename).name
                 target = folder / f"{len(found)}-{name}"
@@ -207,7 +214,7 @@ def _unzip(path: Path, *, file_name: str) -> list[tuple[Path, str]]:
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as error:
         raise UploadError(file_name, f"the zip archive cannot be read: {error}") from None
     if not found:
-        raise UploadError(file_name, "the zip archive holds no .csv file")
+        raise UploadError(file_name, f"the zip archive holds no {' or '.join(suffixes)} file")
     return found
 
 
@@ -233,6 +240,99 @@ def receive_uploaded_file(*, uploaded, user=None, kind: str = Upload.Kind.AUTO) 
             return [_rejected(file_name=name, user=user, kind=kind, error=error)]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def receive_uploaded_files(
+    *, files: Sequence, user=None, kind: str = Upload.Kind.AUTO
+) -> list[Upload]:
+    """The upload form's files: like receive_uploaded_file for each, except that census CSVs
+    selected together become one upload (see split_census)."""
+    if len(files) < 2:
+        return [u for f in files for u in receive_uploaded_file(uploaded=f, user=user, kind=kind)]
+    folder = Path(tempfile.mkdtemp(prefix="upload-"))
+    try:
+        uploads: list[Upload] = []
+        saved: list[tuple[Path, str]] = []
+        for i, uploaded in enumerate(files):
+            if uploaded.size > max_upload_bytes():
+                uploads += receive_uploaded_file(uploaded=uploaded, user=user, kind=kind)
+                continue
+            path = folder / str(i) / Path(uploaded.name or "upload.csv").name
+            path.parent.mkdir()
+            with path.open("wb") as out:
+                for chunk in uploaded.chunks():
+                    out.write(chunk)
+            saved.append((path, path.name))
+        return uploads + receive_files(files=saved, user=user, kind=kind)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def receive_files(
+    *, files: Sequence[tuple[Path, str]], user=None, kind: str = Upload.Kind.AUTO
+) -> list[Upload]:
+    """Files sent together, as (path, name): each zip as receive_upload does it, the other files
+    as one batch, so that census CSVs among them become one upload."""
+    uploads: list[Upload] = []
+    loose = []
+    for path, name in files:
+        if not zipfile.is_zipfile(path):
+            loose.append((path, name))
+            continue
+        try:
+            uploads += receive_upload(path=path, file_name=name, user=user, kind=kind)
+        except UploadError as error:
+            uploads.append(_rejected(file_name=name, user=user, kind=kind, error=error))
+    bundle_name = " + ".join(name for _, name in loose)
+    return uploads + _receive_members(loose, bundle_name=bundle_name, user=user, kind=kind)
+
+
+def split_census(
+    files: Sequence[tuple[Path, str]], *, kind: str
+) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """The census CSVs among files sent together (when there are two or more), and the rest.
+
+    Nomis publishes residents (TS007A) and households (TS054) as separate files, so census CSVs
+    sent together become ONE upload, stored as a zip of them, whose check and publish read all
+    of them: one preview, one publish transaction, no state with only one of them published.
+    Linking companion uploads instead would need new states for a pair whose halves could be
+    rejected, retried or published apart.
+    """
+    census = [
+        (path, name)
+        for path, name in files
+        if kind == Upload.Kind.CENSUS
+        or (kind == Upload.Kind.AUTO and detect_kind(path)[0] == Upload.Kind.CENSUS)
+    ]
+    if len(census) < 2:
+        return [], list(files)
+    return census, [f for f in files if f not in census]
+
+
+def _receive_members(
+    members: Sequence[tuple[Path, str]], *, bundle_name: str, user, kind: str
+) -> list[Upload]:
+    census, rest = split_census(members, kind=kind)
+    uploads = []
+    if census:
+        folder = Path(tempfile.mkdtemp(prefix="upload-"))
+        try:
+            bundle = folder / "census.zip"
+            with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+                used: set[str] = set()
+                for path, name in census:
+                    # Two members of one name (from different folders) must both survive.
+                    stored = name if name not in used else f"{len(used)}-{name}"
+                    used.add(stored)
+                    archive.write(path, stored)
+            uploads.append(
+                _receive_one(path=bundle, file_name=bundle_name, user=user, kind=Upload.Kind.CENSUS)
+            )
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return uploads + [
+        _receive_one(path=path, file_name=name, user=user, kind=kind) for path, name in rest
+    ]
 
 
 def _user(user):
@@ -282,10 +382,29 @@ def check_file(*, path: Path, kind: str, on_row: Callable[[int], None] | None = 
     if kind == Upload.Kind.POLICE_UK:
         return _checked_policeuk(plan_policeuk_file(path=path, progress=False))
     if kind == Upload.Kind.CENSUS:
-        return _checked_census(path)
+        with census_files(path) as paths:
+            return check_census(paths=paths)
     if kind == SNT:
         return _checked_snt(path)
+    if kind == Upload.Kind.BOUNDARIES:
+        return _checked_boundaries(path)
     raise UploadError(path.name, f"unknown kind of file: {kind!r}")
+
+
+def _checked_boundaries(path: Path) -> Checked:
+    """A boundary file (crimestats/services/boundaries.py): its level comes from its codes."""
+    checked = check_boundary_upload(path=path)
+    return Checked(
+        kind=Upload.Kind.BOUNDARIES,
+        plan=None,
+        source="boundaries",
+        force="",
+        level=checked.level,
+        rows=checked.features,
+        warnings=checked.warnings,
+        new_categories=[],
+        preview=checked.preview | {"detected": checked.detected},
+    )
 
 
 def _checked_snt(path: Path) -> Checked:
@@ -409,26 +528,57 @@ def _checked_policeuk(plan: PoliceUkPlan) -> Checked:
     )
 
 
-def _checked_census(path: Path) -> Checked:
+@contextmanager
+def census_files(path: Path) -> Iterator[list[Path]]:
+    """The CSVs of a census upload: the file itself, or the members of a census bundle (see
+    split_census), each under its own name so that errors name the file the admin sent."""
+    if not zipfile.is_zipfile(path):
+        yield [path]
+        return
+    members = _unzip(path, file_name=path.name)
+    folder = members[0][0].parent
+    try:
+        paths = []
+        for i, (member, name) in enumerate(members):
+            target = folder / str(i) / name
+            target.parent.mkdir()
+            member.rename(target)
+            paths.append(target)
+        yield paths
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def check_census(*, paths: Sequence[Path]) -> Checked:
     """Census: run the importer in a transaction that is always undone, to see its result."""
 
     class _Undo(Exception):
         pass
 
-    before = Denominator.objects.filter(area__level=Level.REGION).values_list(
-        "residents", "households"
-    )
-    before = list(before)
     try:
         with transaction.atomic():
-            result = import_census(paths=[path], log=lambda _: None, progress=False)
+            result = import_census(paths=paths, log=lambda _: None, progress=False)
             raise _Undo
     except _Undo:
         pass
+    before = result.london_before
     preview = {
         "census": True,
-        "london_before": list(before[0]) if before else None,
+        "files": result.files,
+        "given": result.given,
+        "kept": result.kept,
+        "london_before": list(before) if before else None,
         "london_after": [result.london_residents, result.london_households],
+        "measures": [
+            {
+                "measure": measure,
+                "before": before[i] if before else None,
+                "after": (result.london_residents, result.london_households)[i],
+                "lsoas_changed": result.changed[measure],
+                "kept": measure in result.kept,
+            }
+            for i, measure in enumerate(MEASURES)
+        ],
         "written": result.written,
         "unchanged": result.unchanged,
     }
@@ -663,8 +813,11 @@ def validate_upload(upload: Upload, *, user=None) -> Upload:
 
 
 def _describe(checked: Checked) -> str:
+    if checked.kind == Upload.Kind.BOUNDARIES:
+        return checked.preview["detected"]
     if checked.kind == Upload.Kind.CENSUS:
-        return "Census 2021 denominators"
+        kept = checked.preview.get("kept")
+        return "Census 2021 denominators" + (f" ({', '.join(kept)} kept)" if kept else "")
     months = checked.preview.get("months_in_file", [])
     span = f"{months[0][:7]} to {months[-1][:7]}" if months else ""
     return f"{checked.source} / {checked.force} / {checked.level}, {span}"
@@ -735,10 +888,14 @@ def _import(upload: Upload, *, user, log) -> ImportResult | None:
     if upload.kind == Upload.Kind.POLICE_UK:
         return import_policeuk_file(path=path, user=user, log=log, progress=False)
     if upload.kind == Upload.Kind.CENSUS:
-        import_census(paths=[path], log=log, progress=False)
+        with census_files(path) as paths:
+            import_census(paths=paths, log=log, progress=False)
         return None
     if upload.kind == SNT:
         import_snt_teams(path=path, log=log)
+        return None
+    if upload.kind == Upload.Kind.BOUNDARIES:
+        publish_boundary_upload(path=path, preview=upload.preview, log=log)
         return None
     raise StateError(f"cannot publish an upload of kind {upload.kind!r}")
 

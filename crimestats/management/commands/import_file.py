@@ -1,9 +1,12 @@
-"""`manage.py import_file PATH [--kind ...] [--publish] [--dry-run]`: the admin upload, in a shell.
+"""`manage.py import_file PATH [PATH...] [--kind ...] [--publish] [--dry-run]`: the admin upload,
+in a shell.
 
 Checks every row and prints the errors or the preview; `--publish` then publishes it (one
-transaction, like the admin); `--dry-run` only checks and records nothing.
+transaction, like the admin); `--dry-run` only checks and records nothing. Several census files
+given together (the Nomis TS007A and TS054 files) are one upload, as in the admin.
 """
 
+import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,35 +14,54 @@ from django.core.management.base import BaseCommand, CommandError
 from areas.importers.errors import UploadError
 from crimestats.importers.common import UploadErrors
 from crimestats.models import Upload
+from crimestats.services.boundaries import shapefile_as_zip
 from crimestats.services.releases import StateError
 from crimestats.services.uploads import (
     ERRORS_SHOWN,
     KINDS,
+    Checked,
     acknowledge,
+    check_census,
     check_file,
     publish_upload,
-    receive_upload,
+    receive_files,
     request_publish,
+    split_census,
     validate_upload,
 )
 
 
 class Command(BaseCommand):
-    help = "Check a data file and (with --publish) publish it, as the admin upload does."
+    help = "Check data files and (with --publish) publish them, as the admin upload does."
 
     def add_arguments(self, parser):
-        parser.add_argument("path", type=Path)
+        parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
         parser.add_argument("--kind", choices=[k for k, _ in KINDS], default=Upload.Kind.AUTO)
         parser.add_argument("--publish", action="store_true", help="publish if it is valid")
         parser.add_argument("--dry-run", action="store_true", help="check only; record nothing")
 
-    def handle(self, *args, path: Path, kind: str, publish: bool, dry_run: bool, **options):
-        if not path.is_file():
-            raise CommandError(f"{path}: no such file")
+    def handle(self, *args, paths: list[Path], kind: str, publish: bool, dry_run: bool, **options):
+        for path in paths:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+        # A shapefile is several files: it goes zipped, as in the admin (removed when done).
+        work = tempfile.TemporaryDirectory(prefix="import-")
+        paths = [
+            shapefile_as_zip(p, folder=Path(work.name)) if p.suffix.lower() == ".shp" else p
+            for p in paths
+        ]
+        files = [(path, path.name) for path in paths]
         if dry_run:
-            self._dry_run(path, kind)
+            census, rest = split_census(files, kind=kind)
+            if census:
+                self._dry_run(
+                    " + ".join(n for _, n in census),
+                    lambda: check_census(paths=[p for p, _ in census]),
+                )
+            for path, name in rest:
+                self._dry_run(name, lambda p=path: check_file(path=p, kind=kind))
             return
-        for upload in receive_upload(path=path, file_name=path.name, kind=kind):
+        for upload in receive_files(files=files, kind=kind):
             if upload.status == Upload.Status.QUEUED:
                 validate_upload(upload)
             self._report(upload)
@@ -57,25 +79,37 @@ class Command(BaseCommand):
                 if upload.status != Upload.Status.PUBLISHED:
                     raise CommandError(f"{upload.file_name}: {upload.message}")
 
-    def _dry_run(self, path: Path, kind: str) -> None:
+    def _dry_run(self, name: str, check) -> None:
         try:
-            checked = check_file(path=path, kind=kind)
+            checked: Checked = check()
         except UploadErrors as errors:
             for error in errors.errors[:ERRORS_SHOWN]:
                 self.stderr.write(str(error))
             raise CommandError(f"{errors.error_count:,} error(s): nothing written") from None
         except UploadError as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(f"{path.name}: {checked.rows:,} rows, no errors")
+        self.stdout.write(f"{name}: {checked.rows:,} rows, no errors")
         for warning in checked.warnings:
             self.stdout.write(f"  warning: {warning}")
-        preview = checked.preview
+        self._preview(checked.preview)
+
+    def _preview(self, preview: dict) -> None:
+        if preview.get("boundaries"):
+            n = preview["counts"]
+            self.stdout.write(
+                f"  {preview['features']:,} {preview['word']}s: {n['added']} added, "
+                f"{n['removed']} removed, {n['renamed']} renamed, {n['changed']} outlines changed"
+            )
         if "months" in preview:
             self.stdout.write(
                 f"  months added: {', '.join(preview['months_added']) or 'none'}; restated: "
                 f"{', '.join(preview['months_restated']) or 'none'}; "
                 f"areas affected: {preview['areas_affected']:,}"
             )
+        for row in preview.get("measures", []) if preview.get("census") else []:
+            before = "none" if row["before"] is None else f"{row['before']:,}"
+            how = "kept" if row["kept"] else f"{row['lsoas_changed']:,} LSOAs change"
+            self.stdout.write(f"  London {row['measure']}: {before} → {row['after']:,} ({how})")
 
     def _report(self, upload: Upload) -> None:
         self.stdout.write(f"{upload.file_name}: {upload.message}")
@@ -86,3 +120,5 @@ class Command(BaseCommand):
             self.stderr.write(f"  {where}: {error['reason']}")
         for warning in upload.warnings:
             self.stdout.write(f"  warning: {warning}")
+        if upload.status == Upload.Status.VALID:
+            self._preview(upload.preview)
