@@ -131,8 +131,9 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(
-        help_text="CSV files (or a zip of CSVs); several police.uk months may be sent at once; "
-        "census files sent together (Nomis TS007A and TS054) are checked and published as one.",
+        help_text="CSV files (or a zip of CSVs), or one boundary file (a zipped shapefile, "
+        "GeoJSON, GeoPackage or KML); several police.uk months may be sent at once; census "
+        "files sent together (Nomis TS007A and TS054) are checked and published as one.",
     )
     kind = forms.ChoiceField(
         choices=KINDS,

@@ -145,6 +145,8 @@ def test_team_list_upload_updates_teams_without_a_new_publication(client, london
     item = latest_upload()
     assert item.status == Upload.Status.VALID, item.message
     assert item.kind == "snt" and item.preview["teams"] == 679
+    page = client.get(reverse("admin:crimestats_upload_change", args=[item.pk])).content.decode()
+    assert "679 teams in the file" in page and "preview-months" not in page
     client.post(reverse("admin:crimestats_upload_publish", args=[item.pk]))
     from crimestats.services.uploads import process_queue
 
