@@ -161,6 +161,25 @@ class Denominator(models.Model):
         return f"{self.area_id}: {self.residents} residents, {self.households} households"
 
 
+class FigureBlock(models.Model):
+    """The published figures of one level and source (e.g. the MPS's LSOAs), immutable.
+
+    A publication is a set of blocks: a new one reuses every block whose figures did not change
+    (a police.uk month for the City leaves the Met's blocks as they were), so publishing writes
+    only what changed. Blocks written before blocks existed hold a whole publication (level and
+    source blank).
+    """
+
+    level = models.CharField(max_length=10, blank=True)
+    source = models.CharField(max_length=20, blank=True)
+    force = models.CharField(max_length=100, blank=True)
+    figure_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Figures {self.pk}: {self.level or 'all levels'} {self.source}".strip()
+
+
 class Publication(models.Model):
     """An immutable snapshot of every figure the site shows, built from the current releases."""
 
@@ -171,6 +190,7 @@ class Publication(models.Model):
     is_current = models.BooleanField(default=False)
     latest_month = models.DateField(help_text="the latest month with data: the default end month")
     releases = models.ManyToManyField(Release, related_name="publications")
+    blocks = models.ManyToManyField(FigureBlock, related_name="publications")
     figure_count = models.PositiveIntegerField(default=0)
     notes = models.TextField(blank=True)
     # Which release was current for each (source, force, level, month) when this was built:
@@ -202,15 +222,21 @@ class Publication(models.Model):
         return f"Publication {self.pk} to {self.latest_month:%B %Y}{current}"
 
 
+class PublishedFigureQuerySet(models.QuerySet):
+    def of(self, publication: "Publication") -> "PublishedFigureQuerySet":
+        """The figures a publication shows (those of its blocks)."""
+        return self.filter(block__publications=publication)
+
+
 class PublishedFigure(models.Model):
     """One figure as published: disclosure control already applied, so every output reads it."""
 
-    # Written only by the publication builder, ~700,000 rows at a time: no single-column indexes
-    # (the unique index (publication, area, category, ...) serves every read) and no database
+    # Written only by the publication builder, up to ~700,000 rows at a time: no single-column
+    # indexes (the unique index (block, area, category, ...) serves every read) and no database
     # foreign keys (their per-row checks took longer than writing the rows); Django still
     # cascades and protects deletions.
-    publication = models.ForeignKey(
-        Publication,
+    block = models.ForeignKey(
+        FigureBlock,
         on_delete=models.CASCADE,
         related_name="figures",
         db_index=False,
@@ -232,11 +258,13 @@ class PublishedFigure(models.Model):
     rate = models.FloatField(null=True, help_text="per 1,000 households or residents")
     band = models.PositiveSmallIntegerField(null=True, help_text="index into crimestats.bands")
 
+    objects = PublishedFigureQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["publication", "area", "category", "period", "end_month"],
-                name="one_figure_per_cell",
+                fields=["block", "area", "category", "period", "end_month"],
+                name="one_figure_per_cell_of_a_block",
             ),
             models.CheckConstraint(
                 condition=Q(suppressed=False) | Q(count=None, rate=None, band=None),

@@ -69,7 +69,7 @@ def _publication(pk: int) -> Publication:
 def _rows(publication: Publication) -> Iterator[tuple]:
     policy = disclosure.Policy.from_settings()
     rows = (
-        PublishedFigure.objects.filter(publication=publication)
+        PublishedFigure.objects.of(publication)
         .order_by("area__level", "area__code", "category_id", "period", "end_month")
         .values_list(
             "area__code",
@@ -162,10 +162,12 @@ def figures_geojson(request: HttpRequest, pk: int, level: str) -> StreamingHttpR
         raise Http404("No such level")
     policy = disclosure.Policy.from_settings()
     figures: dict[int, dict[str, object]] = {}
-    rows = PublishedFigure.objects.filter(
-        publication=publication, area__level=level, end_month=publication.latest_month
-    ).values_list(
-        "area_id", "category__slug", "period", "count", "suppressed", "rate", "band", "withheld"
+    rows = (
+        PublishedFigure.objects.of(publication)
+        .filter(area__level=level, end_month=publication.latest_month)
+        .values_list(
+            "area_id", "category__slug", "period", "count", "suppressed", "rate", "band", "withheld"
+        )
     )
     for area_id, category, period, count, suppressed, rate, band, withheld in rows.iterator(
         chunk_size=CHUNK

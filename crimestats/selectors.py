@@ -222,20 +222,24 @@ Key = tuple[int, int, str, date]  # area id, category id, period, end month
 
 
 def _figure_rows(*, publication: Publication, condition: Q) -> dict[Key, Figure]:
-    rows = PublishedFigure.objects.filter(condition, publication=publication).values_list(
-        "area_id",
-        "category_id",
-        "period",
-        "end_month",
-        "count",
-        "suppressed",
-        "rate",
-        "band",
-        "area__level",
-        "category__denominator",
-        "area__denominator__households",
-        "area__denominator__residents",
-        "withheld",
+    rows = (
+        PublishedFigure.objects.of(publication)
+        .filter(condition)
+        .values_list(
+            "area_id",
+            "category_id",
+            "period",
+            "end_month",
+            "count",
+            "suppressed",
+            "rate",
+            "band",
+            "area__level",
+            "category__denominator",
+            "area__denominator__households",
+            "area__denominator__residents",
+            "withheld",
+        )
     )
     figures = {}
     for (

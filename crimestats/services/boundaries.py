@@ -150,7 +150,7 @@ def figures_of_codes(*, level: str, codes: list[str]) -> dict[str, int]:
         cursor.execute(FIGURES_OF_CODES_SQL, [level, codes])
         counts, crimes = cursor.fetchone()
     published = PublishedFigure.objects.filter(
-        publication__is_current=True, area__level=level, area__code__in=codes
+        block__publications__is_current=True, area__level=level, area__code__in=codes
     ).count()
     return {"counts": counts, "crimes": int(crimes), "published": published}
 

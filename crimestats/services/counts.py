@@ -36,20 +36,40 @@ SNAPSHOT_FILL_SQL = (
 )
 SNAPSHOT_COVERAGE_SQL = "SELECT source, force, level, month, release_id FROM coverage_snapshot"
 
+# current_of maps every area of the level (any boundary set) to the current area with its code:
+# a few thousand rows, worked out once, so the big join with the counts is a plain hash join.
 COUNTS_SQL = """
-    WITH cover AS ({coverage})
-    SELECT cur.id, COALESCE(c.parent_id, c.id) AS major, mc.month, SUM(mc.count)
+    WITH cover AS ({coverage}),
+    current_of AS MATERIALIZED (
+        SELECT a.id AS area_id, cur.id AS current_id
+        FROM areas_area a
+        JOIN areas_area cur ON cur.code = a.code AND cur.level = a.level
+        JOIN areas_boundaryset bs ON bs.id = cur.boundary_set_id AND bs.is_current
+        WHERE a.level = %s
+    )
+    SELECT co.current_id, COALESCE(c.parent_id, c.id) AS major, mc.month, SUM(mc.count)
     FROM crimestats_monthlycount mc
     JOIN cover cm ON cm.release_id = mc.release_id AND cm.month = mc.month
-    JOIN areas_area a ON a.id = mc.area_id AND a.level = cm.level
-    JOIN areas_area cur ON cur.code = a.code AND cur.level = a.level
-    JOIN areas_boundaryset bs ON bs.id = cur.boundary_set_id AND bs.is_current
+    JOIN current_of co ON co.area_id = mc.area_id
     JOIN crimestats_category c ON c.id = mc.category_id
     WHERE cm.level = %s
       AND (cm.source, cm.force) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
       {category_filter}
     GROUP BY 1, 2, 3
 """
+
+STATISTICS_SQL = (
+    "ANALYZE areas_boundaryset, areas_area, crimestats_category, crimestats_currentmonth,"
+    " crimestats_monthlycount"
+)
+
+
+def refresh_statistics() -> None:
+    """Let the query planner see counts written in this transaction (a first load writes
+    millions; autovacuum cannot see them before the commit, and a plan made for empty tables
+    can take minutes instead of a second)."""
+    with connection.cursor() as cursor:
+        cursor.execute(STATISTICS_SQL)
 
 
 def _coverage_sql(cursor, coverage: Coverage | None) -> str:
@@ -79,7 +99,7 @@ def current_counts(
     City's.
     """
     sources = list(sources)
-    params: list = [level, [s.source for s in sources], [s.force for s in sources]]
+    params: list = [level, level, [s.source for s in sources], [s.force for s in sources]]
     category_filter = ""
     if categories is not None:
         minors = [c for c in categories if c.parent_id is not None]

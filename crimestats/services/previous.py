@@ -19,8 +19,9 @@ import numpy as np
 from areas.models import Area, BoundarySet
 from crimestats import disclosure
 from crimestats.bands import BANDS
-from crimestats.models import Category, Denominator, Publication, PublishedFigure
+from crimestats.models import Category, Denominator, FigureBlock, Publication, PublishedFigure
 from crimestats.periods import Period
+from crimestats.sources import Source
 
 SeriesStatuses = dict[tuple[Period, date], disclosure.Status]
 
@@ -37,9 +38,11 @@ def published_statuses(
 ) -> dict[tuple[int, int], SeriesStatuses]:
     """What a publication showed of each (area, category) series at a level, keyed by the ids
     of the current areas with the same codes (``codes``: code → current area id)."""
-    rows = PublishedFigure.objects.filter(
-        publication=publication, area__level=level, area__code__in=list(codes)
-    ).values_list("area__code", "category_id", "period", "end_month", "suppressed", "withheld")
+    rows = (
+        PublishedFigure.objects.of(publication)
+        .filter(area__level=level, area__code__in=list(codes))
+        .values_list("area__code", "category_id", "period", "end_month", "suppressed", "withheld")
+    )
     result: dict[tuple[int, int], SeriesStatuses] = defaultdict(dict)
     for code, category_id, period, end, suppressed, withheld in rows:
         status = status_of(suppressed=suppressed, withheld=withheld)
@@ -97,9 +100,20 @@ class Previous:
     same_protection: bool  # an unchanged series keeps its statuses
     same_context: bool  # an unchanged series keeps its rows
 
+    def __post_init__(self) -> None:
+        self.blocks = list(self.publication.blocks.all())
+
     @property
     def coverage(self) -> list:
         return self.publication.coverage
+
+    def block_for(self, level: str, source: Source) -> FigureBlock | None:
+        """Its figures for a level and source: their own block, or the one block holding all
+        its figures (publications from before blocks)."""
+        for block in self.blocks:
+            if (block.level, block.source, block.force) == (level, source.source, source.force):
+                return block
+        return next((block for block in self.blocks if not block.level), None)
 
     def statuses(self, *, level: str, area_ids: set[int]) -> dict:
         """Its statuses for some current areas of a level (matched by code)."""

@@ -12,7 +12,7 @@ from datetime import date
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 
 from areas.models import Area, BoundarySet, Level
 from crimestats import disclosure
@@ -21,6 +21,7 @@ from crimestats.models import Category, CurrentMonth, Denominator, Publication, 
 from crimestats.periods import add_months, months_in
 from crimestats.selectors import shown_categories
 from crimestats.services.counts import Coverage, covered_months, current_counts
+from crimestats.services.figure_blocks import BlockPlan, write_blocks
 from crimestats.services.previous import (
     Previous,
     context_digest,
@@ -136,16 +137,23 @@ def _rate(count: int, category: Category, denominator: tuple[int, int] | None) -
 
 @dataclass
 class Figures:
-    """What a build produced: rows to write, and series to copy from the previous publication."""
+    """What a build produced: for each level and source, the block to reuse or the rows to
+    write and the series to copy; and what disclosure control hid."""
 
     latest: date | None
-    rows: list[tuple] = field(default_factory=list)  # ready for COPY, without publication id
-    copied: list[tuple[int, int]] = field(default_factory=list)  # (area id, category id)
+    plans: dict[tuple[str, Source], BlockPlan] = field(default_factory=dict)
     hidden: dict = field(default_factory=dict)  # cells and crimes hidden, by level, category
     coverage: list = field(default_factory=list)  # the releases it was built from
     protection: str = ""
     context: str = ""
     previous: Publication | None = None
+
+    def plan(self, level: str, source: Source, previous: "Previous | None") -> BlockPlan:
+        key = (level, source)
+        if key not in self.plans:
+            before = previous.block_for(level, source) if previous else None
+            self.plans[key] = BlockPlan(level=level, source=source, previous=before)
+        return self.plans[key]
 
 
 @dataclass
@@ -169,15 +177,16 @@ class _Builder:
         copy = unchanged.copy() if same_context else np.zeros_like(unchanged)
         if needs_parent_total(block):
             copy[:, ~copy.all(axis=0)] = False  # the City's LSOAs are protected per category
+        plan = out.plan(block.level, block.source, self.previous)
         for a, c in np.argwhere(copy):
-            out.copied.append((block.areas[a].id, self.categories[c].id))
+            plan.copied.append((block.areas[a].id, self.categories[c].id))
         pairs = [(int(a), int(c)) for a, c in np.argwhere(~copy)]
         if not pairs:
             return
         protected = None
         if block.level in self.policy.levels:
             protected = self._protect(block, prior, unchanged, pairs, out)
-        out.rows.extend(self._rows(block, pairs, protected))
+        plan.rows.extend(self._rows(block, pairs, protected))
 
     def _protect(self, block, prior, unchanged, pairs, out: Figures) -> ProtectedBlock:
         prior_block = None
@@ -323,7 +332,6 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
         previous=previous,
     )
     for level in LEVELS_IN_ORDER:
-        before, copied = len(out.rows), len(out.copied)
         by_source = _by_source(areas.get(level, []))
         same = {
             s for s in by_source if previous and _same_rows(previous.coverage, coverage, level, s)
@@ -331,7 +339,10 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
         todo = [area for source, rows in by_source.items() if source not in same for area in rows]
         if previous and previous.same_context:
             # Nothing these series depend on changed: copy them without reading their counts.
-            out.copied += [(a.id, c.id) for s in same for a in by_source[s] for c in categories]
+            for source in same:
+                out.plan(level, source, previous).copied += [
+                    (a.id, c.id) for a in by_source[source] for c in categories
+                ]
         else:
             todo = areas.get(level, [])
         if todo:
@@ -348,9 +359,10 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
                 prior_blocks |= _prior_blocks(previous, level, changed, categories)
             for block in blocks:
                 builder.block_figures(block, prior_blocks.get(block.source), out)
+        plans = [plan for (lvl, _), plan in out.plans.items() if lvl == level]
         log(
-            f"  {level}: {len(out.rows) - before:,} figures built, "
-            f"{len(out.copied) - copied:,} unchanged series copied"
+            f"  {level}: {sum(len(p.rows) for p in plans):,} figures built, "
+            f"{sum(len(p.copied) for p in plans):,} unchanged series kept"
         )
     return out
 
@@ -406,37 +418,6 @@ def _add_counts(total: dict[str, int], counts: dict[str, int]) -> None:
         total[name] = total.get(name, 0) + value
 
 
-# Unchanged series are copied from the previous publication in the database. Their keys go
-# into an analysed temporary table so that the join is a hash join, not 17,000 index probes.
-COPIED_TABLE_SQL = (
-    "CREATE TEMP TABLE IF NOT EXISTS copied_series (area_id bigint, category_id bigint)"
-)
-COPIED_FILL_SQL = "INSERT INTO copied_series SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
-COPY_FIGURES_SQL = """
-    INSERT INTO crimestats_publishedfigure
-        (publication_id, area_id, category_id, period, end_month, count, suppressed, withheld,
-         rate, band)
-    SELECT %s, f.area_id, f.category_id, f.period, f.end_month, f.count, f.suppressed,
-           f.withheld, f.rate, f.band
-    FROM crimestats_publishedfigure f
-    JOIN copied_series s ON s.area_id = f.area_id AND s.category_id = f.category_id
-    WHERE f.publication_id = %s
-"""
-
-
-def _copy_series(cursor, *, publication: Publication, figures: Figures) -> int:
-    """Copy the unchanged series' rows from the previous publication; returns rows copied."""
-    if not figures.copied:
-        return 0
-    area_ids, category_ids = zip(*figures.copied, strict=True)
-    cursor.execute(COPIED_TABLE_SQL)
-    cursor.execute("TRUNCATE copied_series")
-    cursor.execute(COPIED_FILL_SQL, [list(area_ids), list(category_ids)])
-    cursor.execute("ANALYZE copied_series")
-    cursor.execute(COPY_FIGURES_SQL, [publication.pk, figures.previous.pk])
-    return cursor.rowcount
-
-
 @transaction.atomic
 def build_publication(
     *, user: AbstractBaseUser | None = None, make_current: bool = True, log=print
@@ -458,17 +439,8 @@ def build_publication(
     publication.releases.set(
         Release.objects.filter(current_months__isnull=False).distinct().values_list("id", flat=True)
     )
-    columns = (
-        "publication_id, area_id, category_id, period, end_month, count, suppressed, withheld,"
-        " rate, band"
-    )
-    copy_sql = f"COPY crimestats_publishedfigure ({columns}) FROM STDIN"
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(copy_sql) as copy_in:
-            for row in figures.rows:
-                copy_in.write_row((publication.pk, *row))
-        copied = _copy_series(cursor, publication=publication, figures=figures)
-    publication.figure_count = len(figures.rows) + copied
+    block_ids, publication.figure_count = write_blocks(list(figures.plans.values()))
+    publication.blocks.set(block_ids)
     publication.save(update_fields=["figure_count"])
     if make_current:
         switch_to(publication=publication)

@@ -206,7 +206,7 @@ def figure(area: Area, *, period: str = "month", crime: str = "BURGLARY") -> int
     tiny files have three months: no rolling 12 months)."""
     return (
         PublishedFigure.objects.filter(
-            publication__is_current=True,
+            block__publications__is_current=True,
             area=area,
             category=Category.objects.get(name=crime, parent=None),
             period=period,
@@ -446,7 +446,7 @@ def test_preview_lists_what_changes_and_the_figures_that_go(tiny, tmp_path):
         "counts": len(barnet_counts),
         "crimes": sum(barnet_counts),
         "published": PublishedFigure.objects.filter(
-            publication__is_current=True, area=barnet
+            block__publications__is_current=True, area=barnet
         ).count(),
     }
     assert preview["dependents"]["children_reparented"] == 2  # Barnet Vale and Barnet 030A

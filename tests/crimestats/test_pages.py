@@ -51,7 +51,7 @@ def test_ward_page_shows_published_figures_for_its_map(london, client):
     burglary = Category.objects.get(slug="burglary")
     for code, text in shown.items():
         figure = PublishedFigure.objects.get(
-            publication=publication,
+            block__publications=publication,
             area__code=code,
             area__boundary_set__is_current=True,
             category=burglary,
@@ -66,7 +66,7 @@ def test_small_counts_never_appear_on_ward_and_lsoa_pages(london, client):
     """Parse the pages themselves: no count of 1-4 in any table cell at protected levels."""
     publication = current_publication()
     suppressed = PublishedFigure.objects.filter(
-        publication=publication,
+        block__publications=publication,
         suppressed=True,
         withheld=False,
         area__level=Level.LSOA,

@@ -38,7 +38,7 @@ def test_open_data_csv_has_every_figure_and_hides_suppressed(london, client):
     assert response.status_code == 200 and response.streaming
     text = b"".join(response.streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == PublishedFigure.objects.filter(publication=publication).count()
+    assert len(rows) == PublishedFigure.objects.filter(block__publications=publication).count()
     hidden = [r for r in rows if r["suppressed"] == "true"]
     assert hidden and all(r["count"] == "" and r["rate"] == "" for r in hidden)
     assert all(r["shown_as"] in ("fewer than 5", "not shown") for r in hidden)

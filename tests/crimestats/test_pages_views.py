@@ -79,7 +79,7 @@ def test_headline_shows_published_figures_for_all_three_crimes(london, client):
     assert len(cards) == 3
     for card, slug in zip(cards, CRIMES, strict=True):
         figure = PublishedFigure.objects.get(
-            publication=publication,
+            block__publications=publication,
             area=ward,
             category__slug=slug,
             period="r12",
@@ -108,7 +108,7 @@ def test_no_rate_or_comparison_for_a_suppressed_figure(london, client):
     publication = current_publication()
     hidden = (
         PublishedFigure.objects.filter(
-            publication=publication,
+            block__publications=publication,
             suppressed=True,
             area__level=Level.LSOA,
             area__boundary_set__is_current=True,
@@ -216,7 +216,7 @@ def test_london_compares_with_a_year_earlier(london, client):
     from crimestats.periods import add_months
 
     now = PublishedFigure.objects.get(
-        publication=publication,
+        block__publications=publication,
         area__level=Level.REGION,
         area__boundary_set__is_current=True,
         category__slug="robbery",
@@ -224,7 +224,7 @@ def test_london_compares_with_a_year_earlier(london, client):
         end_month=publication.latest_month,
     )
     before = PublishedFigure.objects.filter(
-        publication=publication,
+        block__publications=publication,
         area=now.area,
         category__slug="robbery",
         period="r12",

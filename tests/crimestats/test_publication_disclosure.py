@@ -17,7 +17,7 @@ PROTECTED = [Level.WARD, Level.LSOA]
 
 def test_no_published_count_is_small_at_protected_levels(london):
     figures = PublishedFigure.objects.filter(
-        publication=current_publication(), area__level__in=PROTECTED
+        block__publications=current_publication(), area__level__in=PROTECTED
     )
     assert figures.filter(count__gte=1, count__lte=4).count() == 0
     assert figures.filter(suppressed=True).exclude(count=None).count() == 0
@@ -26,7 +26,7 @@ def test_no_published_count_is_small_at_protected_levels(london):
 
 def test_secondary_suppression_hides_some_figures_that_are_not_small(london):
     figures = PublishedFigure.objects.filter(
-        publication=current_publication(), area__level__in=PROTECTED
+        block__publications=current_publication(), area__level__in=PROTECTED
     )
     assert figures.filter(withheld=True).exists()
     summary = current_publication().disclosure_summary
@@ -36,14 +36,14 @@ def test_secondary_suppression_hides_some_figures_that_are_not_small(london):
 
 
 def test_lsoas_have_no_monthly_figures(london):
-    figures = PublishedFigure.objects.filter(publication=current_publication())
+    figures = PublishedFigure.objects.filter(block__publications=current_publication())
     assert not figures.filter(area__level=Level.LSOA, period="month").exists()
     assert figures.filter(area__level=Level.WARD, period="month").exists()
 
 
 def test_borough_and_london_figures_are_exact(london):
     figures = PublishedFigure.objects.filter(
-        publication=current_publication(), area__level__in=[Level.BOROUGH, Level.REGION]
+        block__publications=current_publication(), area__level__in=[Level.BOROUGH, Level.REGION]
     )
     assert figures.exists() and not figures.filter(suppressed=True).exists()
 

@@ -57,7 +57,7 @@ def publish_release(areas, abbey_burglary: list[int], *, alibon: int = 30) -> Pu
 
 def abbey_burglary(publication: Publication, period: str, end: date) -> PublishedFigure:
     return PublishedFigure.objects.get(
-        publication=publication,
+        block__publications=publication,
         area__code=ABBEY,
         category__slug="burglary",
         period=period,
@@ -95,21 +95,27 @@ def test_an_unchanged_rebuild_copies_every_figure(tiny_london):
     columns += ("rate", "band")
 
     def rows(publication):
-        return sorted(PublishedFigure.objects.filter(publication=publication).values_list(*columns))
+        return sorted(
+            PublishedFigure.objects.filter(block__publications=publication).values_list(*columns)
+        )
 
     assert rows(again) == rows(first) and again.figure_count == first.figure_count > 0
+    assert set(again.blocks.all()) == set(first.blocks.all())  # nothing written again
     assert again.disclosure_summary == first.disclosure_summary
 
 
 def test_a_changed_series_is_rebuilt_and_the_summary_follows(tiny_london):
-    publish_release(tiny_london, [6, 7, 8, 6, 9, 6, 7, 2])
+    first = publish_release(tiny_london, [6, 7, 8, 6, 9, 6, 7, 2])
+    first_blocks = list(first.blocks.all())
     lines: list[str] = []
     # Alibon's counts change (30 -> 3 a month, all small); nothing else does.
     second = publish_release(tiny_london, [6, 7, 8, 6, 9, 6, 7, 2], alibon=3)
-    alibon = PublishedFigure.objects.filter(publication=second, area__code=ALIBON)
+    alibon = PublishedFigure.objects.filter(block__publications=second, area__code=ALIBON)
     assert alibon.filter(period="month", end_month=months(8)[-1], suppressed=True).exists()
     assert not alibon.filter(count__gte=1, count__lte=4).exists()
     assert sum(c["small_cells"] for c in second.disclosure_summary["ward"].values()) > 0
+    kept = {block.level for block in set(second.blocks.all()) & set(first_blocks)}
+    assert kept == {Level.REGION}  # London's figures did not change; the wards' block did
     again = build_publication(log=lines.append)
     assert "ward: 0 figures built" in "\n".join(lines)
     assert again.disclosure_summary == second.disclosure_summary

@@ -16,6 +16,7 @@ from django.test import Client
 from crimestats.models import (
     AuditLog,
     CurrentMonth,
+    FigureBlock,
     Publication,
     Release,
     ReleaseState,
@@ -58,7 +59,7 @@ def _high_water() -> dict[str, int]:
 
     return {
         model.__name__: top(model)
-        for model in (Publication, Release, ReleaseState, AuditLog, Upload)
+        for model in (Publication, FigureBlock, Release, ReleaseState, AuditLog, Upload)
     }
 
 
@@ -67,14 +68,13 @@ def _clean_up(marks: dict[str, int], baseline_rows: list) -> None:
     if current_month_rows() != baseline_rows:
         state = ReleaseState.objects.filter(current_months=baseline_rows).order_by("-pk").first()
         rollback_to(state=state, log=lambda _: None)
-    new_publications = [marks["Publication"]]
     new_releases = list(
         Release.objects.filter(pk__gt=marks["Release"]).values_list("pk", flat=True)
     )
     with connection.cursor() as cursor:
-        # Raw deletes: a publication has about a million figures, too many for Django's cascade.
+        # Raw deletes: a block has up to a million figures, too many for Django's cascade.
         cursor.execute(
-            "DELETE FROM crimestats_publishedfigure WHERE publication_id > %s", new_publications
+            "DELETE FROM crimestats_publishedfigure WHERE block_id > %s", [marks["FigureBlock"]]
         )
         cursor.execute(
             "DELETE FROM crimestats_monthlycount WHERE release_id = ANY(%s)", [new_releases]
@@ -83,6 +83,7 @@ def _clean_up(marks: dict[str, int], baseline_rows: list) -> None:
     Upload.objects.filter(pk__gt=marks["Upload"]).delete()
     ReleaseState.objects.filter(pk__gt=marks["ReleaseState"]).delete()
     Publication.objects.filter(pk__gt=marks["Publication"]).delete()
+    FigureBlock.objects.filter(pk__gt=marks["FigureBlock"]).delete()
     Release.objects.filter(pk__in=new_releases).delete()
     cache.clear()
 

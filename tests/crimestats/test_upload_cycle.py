@@ -46,7 +46,7 @@ def published_count(area: Area, month: date) -> int | None:
     burglary = Category.objects.get(name="BURGLARY", parent=None)
     return (
         PublishedFigure.objects.filter(
-            publication__is_current=True,
+            block__publications__is_current=True,
             area=area,
             category=burglary,
             period="r12",  # rolling 12 months: the default view, published at every level

@@ -10,6 +10,7 @@ from django.db import transaction
 from areas.importers.errors import UploadError
 from areas.models import Area
 from areas.services.london import load_london_areas
+from crimestats.services.counts import refresh_statistics
 from crimestats.services.london import load_london_crime
 from crimestats.services.publish import build_publication, publication_is_stale
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
                 summary |= load_london_areas(data_dir=data_dir, log=log, progress=progress)
                 summary |= load_london_crime(data_dir=data_dir, log=log, progress=progress)
                 if publication_is_stale():
+                    refresh_statistics()  # the planner has not yet seen what was just loaded
                     publication = build_publication(log=log)
                     summary["published figures"] = publication.figure_count if publication else 0
                 else:
