@@ -832,6 +832,20 @@ def protect_many(
         yield from pool.map(_protect_one, jobs, repeat(policy), repeat(cost), chunksize=chunk)
 
 
+def _protect_table(table: Table, policy: Policy, cost: CostFn) -> Protection:
+    return protect(table, policy=policy, cost=cost)
+
+
+def protect_tables(
+    tables: Sequence[Table], *, policy: Policy, workers: int = 1, cost: CostFn = default_cost
+) -> list[Protection]:
+    """``protect`` for several independent tables, in order, on ``workers`` processes."""
+    if workers <= 1 or len(tables) < 2:
+        return [protect(table, policy=policy, cost=cost) for table in tables]
+    with ProcessPoolExecutor(max_workers=min(workers, len(tables))) as pool:
+        return list(pool.map(_protect_table, tables, repeat(policy), repeat(cost)))
+
+
 # --------------------------------------------------------------------------------------------
 # The audit of what is published.
 

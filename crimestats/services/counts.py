@@ -9,6 +9,7 @@ They are read either for the current releases (CurrentMonth) or for a coverage s
 release was current for each month when an earlier publication was built).
 """
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -23,39 +24,23 @@ DEFAULT_SOURCES = (MPS_SOURCE, CITY_SOURCE)
 # [source, force, level, month (ISO), release id] rows, as Publication.coverage holds them.
 Coverage = Sequence[Sequence]
 
-CURRENT_COVERAGE_SQL = "SELECT source, force, level, month, release_id FROM crimestats_currentmonth"
-# A snapshot goes into an analysed temporary table: joined as an unnest() of arrays, the planner
-# guesses a handful of rows and picks nested loops ten times slower than a hash join.
-SNAPSHOT_TABLE_SQL = (
-    "CREATE TEMP TABLE IF NOT EXISTS coverage_snapshot"
-    " (source text, force text, level text, month date, release_id bigint)"
-)
-SNAPSHOT_FILL_SQL = (
-    "INSERT INTO coverage_snapshot"
-    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::date[], %s::bigint[])"
-)
-SNAPSHOT_COVERAGE_SQL = "SELECT source, force, level, month, release_id FROM coverage_snapshot"
-
-# current_of maps every area of the level (any boundary set) to the current area with its code:
-# a few thousand rows, worked out once, so the big join with the counts is a plain hash join.
-COUNTS_SQL = """
-    WITH cover AS ({coverage}),
-    current_of AS MATERIALIZED (
-        SELECT a.id AS area_id, cur.id AS current_id
-        FROM areas_area a
-        JOIN areas_area cur ON cur.code = a.code AND cur.level = a.level
-        JOIN areas_boundaryset bs ON bs.id = cur.boundary_set_id AND bs.is_current
-        WHERE a.level = %s
-    )
-    SELECT co.current_id, COALESCE(c.parent_id, c.id) AS major, mc.month, SUM(mc.count)
-    FROM crimestats_monthlycount mc
-    JOIN cover cm ON cm.release_id = mc.release_id AND cm.month = mc.month
-    JOIN current_of co ON co.area_id = mc.area_id
-    JOIN crimestats_category c ON c.id = mc.category_id
-    WHERE cm.level = %s
-      AND (cm.source, cm.force) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
-      {category_filter}
+# Counts are read release by release: with the release id as a literal the planner knows a
+# City month has a few hundred rows (an index scan) and a Met file millions (a sequential scan);
+# joined to a list of releases it guesses one plan for both, seconds too slow for the City.
+RELEASE_COUNTS_SQL = """
+    SELECT m.area_id, COALESCE(c.parent_id, c.id) AS major, m.month, SUM(m.count)
+    FROM crimestats_monthlycount m
+    JOIN crimestats_category c ON c.id = m.category_id
+    WHERE m.release_id = %s AND m.month = ANY(%s) {category_filter}
     GROUP BY 1, 2, 3
+"""
+# Every area of a level, in any boundary set, with the current area that has its code.
+CURRENT_OF_SQL = """
+    SELECT a.id, cur.id
+    FROM areas_area a
+    JOIN areas_area cur ON cur.code = a.code AND cur.level = a.level
+    JOIN areas_boundaryset bs ON bs.id = cur.boundary_set_id AND bs.is_current
+    WHERE a.level = %s
 """
 
 STATISTICS_SQL = (
@@ -72,16 +57,21 @@ def refresh_statistics() -> None:
         cursor.execute(STATISTICS_SQL)
 
 
-def _coverage_sql(cursor, coverage: Coverage | None) -> str:
-    """SQL for the (source, force, level, month, release id) rows counts are read for."""
+def releases_for(
+    *, level: str, sources: Iterable[Source], coverage: Coverage | None = None
+) -> dict[int, list[date]]:
+    """Release id → the months it gives at a level for some sources: the current releases, or
+    a publication's coverage snapshot."""
+    wanted = {(s.source, s.force) for s in sources}
     if coverage is None:
-        return CURRENT_COVERAGE_SQL
-    columns = list(zip(*coverage, strict=True)) if coverage else [[], [], [], [], []]
-    cursor.execute(SNAPSHOT_TABLE_SQL)
-    cursor.execute("TRUNCATE coverage_snapshot")
-    cursor.execute(SNAPSHOT_FILL_SQL, [list(column) for column in columns])
-    cursor.execute("ANALYZE coverage_snapshot")
-    return SNAPSHOT_COVERAGE_SQL
+        coverage = CurrentMonth.objects.filter(level=level).values_list(
+            "source", "force", "level", "month", "release_id"
+        )
+    months: dict[int, list[date]] = defaultdict(list)
+    for source, force, lvl, month, release_id in coverage:
+        if lvl == level and (source, force) in wanted:
+            months[int(release_id)].append(date.fromisoformat(str(month)))
+    return dict(months)
 
 
 def current_counts(
@@ -93,25 +83,30 @@ def current_counts(
 ) -> dict[tuple[int, int, date], int]:
     """Counts per (current area id, major category id, month), summed over minor categories.
 
-    One query over MonthlyCount joined to the coverage: the current releases by default, or a
-    publication's snapshot. ``categories`` are major categories (default: all); ``sources`` the
-    (source, force) pairs to read, by default the MPS for the Met's areas and police.uk for the
-    City's.
+    For the current releases by default, or a publication's coverage snapshot. ``categories``
+    are major categories (default: all); ``sources`` the (source, force) pairs to read, by
+    default the MPS for the Met's areas and police.uk for the City's.
     """
-    sources = list(sources)
-    params: list = [level, level, [s.source for s in sources], [s.force for s in sources]]
-    category_filter = ""
+    category_filter, extra = "", []
     if categories is not None:
         minors = [c for c in categories if c.parent_id is not None]
         if minors:
             raise ValueError(f"current_counts takes major categories, not {minors[0]}")
         category_filter = "AND COALESCE(c.parent_id, c.id) = ANY(%s)"
-        params.append([c.id for c in categories])
+        extra = [[c.id for c in categories]]
+    sql = RELEASE_COUNTS_SQL.format(category_filter=category_filter)
+    result: dict[tuple[int, int, date], int] = defaultdict(int)
     with connection.cursor() as cursor:
-        cover_sql = _coverage_sql(cursor, coverage)
-        sql = COUNTS_SQL.format(coverage=cover_sql, category_filter=category_filter)
-        cursor.execute(sql, params)
-        return {(area, major, month): int(total) for area, major, month, total in cursor}
+        cursor.execute(CURRENT_OF_SQL, [level])
+        current_of = dict(cursor.fetchall())
+        for release_id, months in releases_for(
+            level=level, sources=sources, coverage=coverage
+        ).items():
+            cursor.execute(sql, [release_id, months, *extra])
+            for area, major, month, total in cursor:
+                if area in current_of:
+                    result[(current_of[area], major, month)] += int(total)
+    return dict(result)
 
 
 def covered_months(

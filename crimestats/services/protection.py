@@ -202,19 +202,13 @@ def _with_parent_total(
     block, categories, earliest_end, policy, wanted: list[int], prior: PriorBlock | None
 ) -> list[disclosure.Protection]:
     """One table per category: the City's LSOAs and their published borough total together."""
-    return [
-        disclosure.protect(
-            parent_total_table(
-                block=block,
-                c=c,
-                category=categories[c],
-                earliest_end=earliest_end,
-                prior=prior,
-            ),
-            policy=policy,
+    tables = [
+        parent_total_table(
+            block=block, c=c, category=categories[c], earliest_end=earliest_end, prior=prior
         )
         for c in wanted
     ]
+    return disclosure.protect_tables(tables, policy=policy, workers=WORKERS)
 
 
 def parent_total_table(

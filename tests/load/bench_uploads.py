@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Runs in `manage.py shell`: prints one JSON line of timings.
 STEP = r"""
-import json, resource, tempfile, time
+import json, random, resource, tempfile, time, uuid
 from pathlib import Path
 from django.conf import settings
 from crimestats.models import Publication, ReleaseState
@@ -31,7 +31,7 @@ def lsoa_copy():
     lines = (data / "mps" / "MPS LSOA Level Crime (most recent 24 months).csv").read_text(
         encoding="utf-8-sig").splitlines()
     cells = lines[1].split(",")
-    cells[-1] = str(int(cells[-1]) + 1 + int(time.time()) % 50)  # a new checksum each run
+    cells[-1] = str(int(cells[-1]) + random.randrange(1, 1000))  # a new checksum each run
     lines[1] = ",".join(cells)
     path = folder / "MPS LSOA Level Crime (most recent 24 months).csv"
     path.write_text("\n".join(lines) + "\n")
@@ -44,7 +44,9 @@ def city_next_month():
     year, number = int(month[:4]), int(month[5:])
     following = f"{year + number // 12}-{number % 12 + 1:02d}"
     moved = [lines[0]] + [l.replace(f",{month},", f",{following},", 1) for l in lines[1:]]
-    moved = moved[: len(moved) - int(time.time()) % 7]  # a new checksum each run
+    first = moved[1].split(",")
+    first[0] = uuid.uuid4().hex  # the Crime ID column: a new checksum each run
+    moved[1] = ",".join(first)
     path = folder / f"{following}-city-of-london-street.csv"
     path.write_text("\n".join(moved) + "\n")
     return path
