@@ -351,6 +351,21 @@ class Tally:
     secondary_crimes: int = 0
     relabelled_cells: int = 0  # small cells withheld rather than shown as "fewer than"
 
+    @classmethod
+    def of(cls, value: int, status: Status, *, level: str, policy: Policy) -> "Tally":
+        """One published figure's share: hidden because small, or to protect others."""
+        small = is_small(value, level=level, policy=policy)
+        hidden_ = status != Status.EXACT
+        return cls(
+            cells=1,
+            crimes=value,
+            small_cells=int(small),
+            small_crimes=value if small else 0,
+            secondary_cells=int(hidden_ and not small),
+            secondary_crimes=value if hidden_ and not small else 0,
+            relabelled_cells=int(small and status == Status.WITHHELD),
+        )
+
     def __add__(self, other: "Tally") -> "Tally":
         return Tally(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
 
@@ -411,17 +426,7 @@ class Protection:
         for cell, value, status in zip(self.cells, self.values, self.statuses, strict=True):
             if cell.fixed is not None:
                 continue
-            small = is_small(value, level=cell.level, policy=self.policy)
-            hidden_ = status != Status.EXACT
-            totals[by(cell)] += Tally(
-                cells=1,
-                crimes=value,
-                small_cells=int(small),
-                small_crimes=value if small else 0,
-                secondary_cells=int(hidden_ and not small),
-                secondary_crimes=value if hidden_ and not small else 0,
-                relabelled_cells=int(small and status == Status.WITHHELD),
-            )
+            totals[by(cell)] += Tally.of(value, status, level=cell.level, policy=self.policy)
         return dict(totals)
 
     @property

@@ -15,7 +15,7 @@ wards, so this is an approximation the methodology page states); a borough is th
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,6 +213,39 @@ def _source(files: dict[str, str]) -> str:
     return "Census 2021 (" + "; ".join(f"{m}: {files[m]}" for m in MEASURES) + ")"
 
 
+LsoaDenominator = tuple[int, int, int, str, int | None, int | None, str | None]
+
+
+def denominator_rows(
+    lsoas: Iterable[LsoaDenominator], *, source: str
+) -> dict[int, tuple[int, int, str]]:
+    """Residents, households and source for each LSOA and every current area above them.
+
+    ``lsoas``: (area id, residents, households, source, best-fit ward id, parent id, parent
+    level). A ward is the sum of its best-fit LSOAs, a borough of its LSOAs, London of all;
+    ``source`` names the census files in the sums' descriptions.
+    """
+    current = Area.objects.filter(boundary_set__is_current=True)
+    wards = set(current.filter(level=Level.WARD).values_list("id", flat=True))
+    regions = list(current.filter(level=Level.REGION).values_list("id", flat=True))
+    rows: dict[int, tuple[int, int, str]] = {}
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for area_id, residents, households, lsoa_source, ward_id, parent_id, parent_level in lsoas:
+        rows[area_id] = (residents, households, lsoa_source)
+        targets = list(regions)
+        if ward_id in wards:
+            targets.append(ward_id)
+        if parent_level == Level.BOROUGH:
+            targets.append(parent_id)
+        for target in targets:
+            sums[target][0] += residents
+            sums[target][1] += households
+    for area_id, (residents, households) in sums.items():
+        how = "best-fit LSOAs" if area_id in wards else "LSOAs"
+        rows[area_id] = (residents, households, f"sum of {how}, {source}"[:200])
+    return rows
+
+
 def import_census(
     *, paths: Sequence[Path], log: Callable[[str], None] = print, progress: bool = True
 ) -> CensusResult:
@@ -266,36 +299,26 @@ def import_census(
             sorted({_files_of(existing[area_id][2], measure) for area_id in lsoas.values()})
         )
     current = Area.objects.filter(boundary_set__is_current=True)
-    wards = set(current.filter(level=Level.WARD).values_list("id", flat=True))
-    regions = list(current.filter(level=Level.REGION).values_list("id", flat=True))
     source = _source(files)[:200]
-    rows: dict[int, tuple[int, int, str]] = {}
-    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     changed = dict.fromkeys(MEASURES, 0)
+    lsoa_values = []
     for code, area_id, ward_id, parent_id, parent_level in lsoa_rows:
         residents, households = values[code][RESIDENTS], values[code][HOUSEHOLDS]
-        rows[area_id] = (residents, households, source)
+        lsoa_values.append(
+            (area_id, residents, households, source, ward_id, parent_id, parent_level)
+        )
         before = existing.get(area_id)
         for index, measure in enumerate(MEASURES):
             if before is None or before[index] != (residents, households)[index]:
                 changed[measure] += 1
-        targets = list(regions)
-        if ward_id in wards:
-            targets.append(ward_id)
-        if parent_level == Level.BOROUGH:
-            targets.append(parent_id)
-        for target in targets:
-            sums[target][0] += residents
-            sums[target][1] += households
-    for area_id, (residents, households) in sums.items():
-        how = "best-fit LSOAs" if area_id in wards else "LSOAs"
-        rows[area_id] = (residents, households, f"sum of {how}, {source}"[:200])
+    rows = denominator_rows(lsoa_values, source=source)
     levels = dict(current.filter(id__in=rows).values_list("id", "level"))
     written: dict[str, int] = defaultdict(int)
     for area_id in rows:
         written[levels[area_id]] += 1
-    london = sums[regions[0]] if regions else [0, 0]
-    london_before = existing.get(regions[0]) if regions else None
+    region = current.filter(level=Level.REGION).values_list("id", flat=True).first()
+    london = rows[region][:2] if region in rows else (0, 0)
+    london_before = existing.get(region) if region is not None else None
     result = CensusResult(
         files=names,
         written=dict(written),

@@ -15,7 +15,7 @@ copying a ward's or borough's total by code would be wrong as soon as the LSOAs 
 import shutil
 import tempfile
 import zipfile
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +35,7 @@ from areas.services.boundary_uploads import (
     publish_boundary_file,
     restore_sets,
 )
+from crimestats.importers.census import denominator_rows
 from crimestats.importers.common import UploadErrors
 from crimestats.models import Denominator, PublishedFigure
 
@@ -199,10 +200,7 @@ def rebuild_denominators() -> int:
     if not latest:
         return 0
     current = Area.objects.filter(boundary_set__is_current=True)
-    wards = set(current.filter(level=Level.WARD).values_list("id", flat=True))
-    regions = list(current.filter(level=Level.REGION).values_list("id", flat=True))
-    rows: dict[int, tuple[int, int, str]] = {}
-    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    lsoas = []
     sources: Counter[str] = Counter()
     for area_id, code, ward_id, parent_id, parent_level in current.filter(
         level=Level.LSOA
@@ -210,20 +208,10 @@ def rebuild_denominators() -> int:
         if code not in latest:
             continue
         residents, households, source = latest[code]
-        rows[area_id] = (residents, households, source)
+        lsoas.append((area_id, residents, households, source, ward_id, parent_id, parent_level))
         sources[source] += 1
-        targets = list(regions)
-        if ward_id in wards:
-            targets.append(ward_id)
-        if parent_level == Level.BOROUGH:
-            targets.append(parent_id)
-        for target in targets:
-            sums[target][0] += residents
-            sums[target][1] += households
     source = sources.most_common(1)[0][0] if sources else "Census 2021"
-    for area_id, (residents, households) in sums.items():
-        how = "best-fit LSOAs" if area_id in wards else "LSOAs"
-        rows[area_id] = (residents, households, f"sum of {how}, {source}"[:200])
+    rows = denominator_rows(lsoas, source=source)
     Denominator.objects.filter(area__boundary_set__is_current=True).delete()
     Denominator.objects.bulk_create(
         [

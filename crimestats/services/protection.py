@@ -152,18 +152,7 @@ def series_tally(values, statuses, *, level: str, policy: disclosure.Policy) -> 
     """How much of one published series is hidden, as ``Protection.tally`` counts it."""
     total = disclosure.Tally()
     for key, status in statuses.items():
-        value = values[key]
-        small = disclosure.is_small(value, level=level, policy=policy)
-        hidden = status != disclosure.Status.EXACT
-        total += disclosure.Tally(
-            cells=1,
-            crimes=value,
-            small_cells=int(small),
-            small_crimes=value if small else 0,
-            secondary_cells=int(hidden and not small),
-            secondary_crimes=value if hidden and not small else 0,
-            relabelled_cells=int(small and status == disclosure.Status.WITHHELD),
-        )
+        total += disclosure.Tally.of(values[key], status, level=level, policy=policy)
     return asdict(total)
 
 
