@@ -8,6 +8,7 @@ Neighbourhoods team and the staff-edited text.
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Q, QuerySet
 
 from areas.models import Area, Level, SaferNeighbourhoodTeam
@@ -165,7 +166,12 @@ def page_area(*, level: str, code: str) -> Area | None:
 
 
 def current_publication() -> Publication | None:
-    return Publication.objects.filter(is_current=True).first()
+    """The current publication, with its block ids (one query for both)."""
+    return (
+        Publication.objects.filter(is_current=True)
+        .annotate(block_ids=ArrayAgg("blocks__id", default=[]))
+        .first()
+    )
 
 
 def shown_categories() -> list[Category]:

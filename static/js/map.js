@@ -24,6 +24,17 @@
     document.head.appendChild(script);
   }
 
+  /* Hidden figures are hatched, as on the simple map and in the legend: Leaflet's SVG gets a
+     copy of the simple map's pattern (a pattern in a hidden SVG does not paint). */
+  function hatch(container) {
+    var defs = figure.querySelector("svg.choropleth defs");
+    var svg = container.querySelector(".leaflet-overlay-pane svg");
+    if (!defs || !svg) return;
+    var copy = defs.cloneNode(true);
+    copy.querySelector("pattern").id = "leaflet-hatch";
+    svg.insertBefore(copy, svg.firstChild);
+  }
+
   function draw(data) {
     container = document.createElement("div");
     container.className = "leaflet-map";
@@ -41,8 +52,7 @@
           color: "#0b0c0c",
           weight: p.focus ? 3 : 1,
           fillOpacity: 1,
-          fillColor: p.suppressed ? "#bdbdbd" : p.fill,
-          dashArray: p.suppressed ? "4" : null
+          fillColor: p.suppressed ? "url(#leaflet-hatch)" : p.fill
         };
       },
       onEachFeature: function (feature, shape) {
@@ -51,6 +61,7 @@
         shape.on("click", function () { window.location.href = p.url; });
       }
     }).addTo(map);
+    hatch(container);
     map.fitBounds(layer.getBounds());
   }
 

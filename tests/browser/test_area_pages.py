@@ -143,6 +143,10 @@ def test_leaflet_enhancement_loads_locally(site, page, screenshots):
         == page.locator("table.figures tbody tr[data-code]").count()
     )
     assert all(url.startswith(site) for url in requests)
+    # Hidden figures are hatched on both maps, from a pattern the Leaflet layer holds itself.
+    hatched = page.locator('svg.choropleth path[fill="url(#hatch)"]').count()
+    assert page.locator('.leaflet-map path[fill="url(#leaflet-hatch)"]').count() == hatched
+    assert page.locator(".leaflet-map pattern#leaflet-hatch").count() == 1
     page.screenshot(path=screenshots / "ward-leaflet.png", full_page=False)
 
 
