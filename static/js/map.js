@@ -61,8 +61,8 @@
         shape.on("click", function () { window.location.href = p.url; });
       }
     }).addTo(map);
-    hatch(container);
     map.fitBounds(layer.getBounds());
+    hatch(container); /* Leaflet makes its SVG once the map has a view */
   }
 
   button.addEventListener("click", function () {

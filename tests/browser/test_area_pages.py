@@ -143,11 +143,18 @@ def test_leaflet_enhancement_loads_locally(site, page, screenshots):
         == page.locator("table.figures tbody tr[data-code]").count()
     )
     assert all(url.startswith(site) for url in requests)
-    # Hidden figures are hatched on both maps, from a pattern the Leaflet layer holds itself.
+    page.screenshot(path=screenshots / "ward-leaflet.png", full_page=False)
+
+
+def test_leaflet_map_hatches_hidden_figures_like_the_simple_map(site, page, screenshots):
+    page.goto(site + WARD + "?crime=robbery&period=month")
     hatched = page.locator('svg.choropleth path[fill="url(#hatch)"]').count()
+    assert hatched > 0  # single months of robbery: some neighbours' figures are hidden
+    page.get_by_role("button", name="Pan and zoom this map").click()
+    page.wait_for_selector(".leaflet-map path.leaflet-interactive")
     assert page.locator('.leaflet-map path[fill="url(#leaflet-hatch)"]').count() == hatched
     assert page.locator(".leaflet-map pattern#leaflet-hatch").count() == 1
-    page.screenshot(path=screenshots / "ward-leaflet.png", full_page=False)
+    page.screenshot(path=screenshots / "ward-leaflet-hatched.png", full_page=False)
 
 
 def test_use_my_location_only_when_asked(site, browser):
