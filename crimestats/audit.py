@@ -71,6 +71,9 @@ class Check:
     coefs: tuple[float, ...] | None = None
     low: bool = True
     high: bool = True
+    # This check's own targets, when narrower than the problem's: what earlier releases already
+    # made public cannot be undone, so a check need only reach as far as they leave it.
+    target: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,12 @@ class Auditor:
             True: np.array([c.high for c in problem.checks], dtype=bool),
             False: np.array([c.low for c in problem.checks], dtype=bool),
         }
+        self.target_low = np.array(
+            [c.target[0] if c.target else problem.low for c in problem.checks], dtype=float
+        )
+        self.target_high = np.array(
+            [c.target[1] if c.target else problem.high for c in problem.checks], dtype=float
+        )
         self.lows, self.highs = np.full(k, inf), np.full(k, -inf)
         self.points: list[np.ndarray] = []  # feasible points seen (witnesses), over the unknowns
         if problem.truth is not None:
@@ -354,9 +363,8 @@ class Auditor:
         a = _coo(entries, (m + 2 * k, n + 2 * k)).tocsc()
         row_lower = np.concatenate([[r.lower for r in self.rows], np.full(2 * k, -inf)])
         row_upper = np.concatenate([[r.upper for r in self.rows], np.zeros(2 * k)])
-        low, high = self.problem.low, self.problem.high
-        col_lower = np.concatenate([self.col_lower, np.full(k, -inf), np.full(k, low)])
-        col_upper = np.concatenate([self.col_upper, np.full(k, high), np.full(k, inf)])
+        col_lower = np.concatenate([self.col_lower, np.full(k, -inf), self.target_low])
+        col_upper = np.concatenate([self.col_upper, self.target_high, np.full(k, inf)])
         return _engine(engine)(a, row_lower, row_upper, col_lower, col_upper)
 
     # -- changes ------------------------------------------------------------------------------
@@ -412,8 +420,8 @@ class Auditor:
 
     def _reached(self, maximise: bool) -> np.ndarray:
         if maximise:
-            return self.highs >= self.problem.high - TOL
-        return self.lows <= self.problem.low + TOL
+            return self.highs >= self.target_high - TOL
+        return self.lows <= self.target_low + TOL
 
     def _solve(self, checks: np.ndarray, maximise: bool) -> _Solution:
         cost = np.zeros(self.n + 2 * self.k)

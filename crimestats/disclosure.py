@@ -586,6 +586,7 @@ def protect(
     early = _protect_sums(table, groups, policy, price)
     _drop_crowded_labels(groups)
     checks = [lp.Check(g, group.terms) for g, group in enumerate(groups) if group.sensitive]
+    checks = with_earlier_targets(checks, table, policy=policy, engine=engine)
     # The audit is built with the first pass's withholdings undone, then redone in it, so that
     # the last step of the repair may publish them again when they turn out not to be needed.
     for g, status in early:
@@ -837,6 +838,47 @@ def protect_many(
         yield from pool.map(_protect_one, jobs, repeat(policy), repeat(cost), chunksize=chunk)
 
 
+def earlier_knowns(table: Table, *, policy: Policy) -> list[lp.Known]:
+    """What earlier releases (the fixed cells) published, as the LP reads it."""
+    low, high = policy.small_range
+    knowns = []
+    for cell in table.cells:
+        if cell.fixed == Status.EXACT or (cell.fixed and cell.level not in policy.levels):
+            value = table.value(cell)
+            knowns.append(lp.Known(cell.key, cell.terms, value, value))
+        elif cell.fixed == Status.SMALL:
+            knowns.append(lp.Known(cell.key, cell.terms, low, high))
+    return knowns
+
+
+def with_earlier_targets(
+    checks: list[lp.Check], table: Table, *, policy: Policy, engine: str = "auto"
+) -> list[lp.Check]:
+    """Checks that need only keep what earlier releases left open.
+
+    A figure already narrowed by what was published before (its earlier months, exact in the
+    last publication, add up to 2, so a new 12-month total is at least 2) cannot be widened
+    again: this publication must not narrow it further, but no withholding now can reach 1.
+    Each check's target is 1..threshold-1 cut to the range the earlier figures alone allow.
+    """
+    earlier = earlier_knowns(table, policy=policy)
+    if not earlier or not checks:
+        return checks
+    low, high = policy.small_range
+    problem = lp.Problem(len(table.truth), earlier, checks, low, high, truth=table.truth)
+    bounds = {r.id: r for r in lp.audit(problem, engine=engine).results}
+    result = []
+    for check in checks:
+        found = bounds[check.id]
+        if found.passed:
+            result.append(check)
+            continue
+        target_low = max(low, found.low) if found.low_failed else low
+        target_high = min(high, found.high) if found.high_failed else high
+        result.append(replace(check, target=(target_low, target_high)))
+    return result
+
+
 def _protect_table(table: Table, policy: Policy, cost: CostFn) -> Protection:
     return protect(table, policy=policy, cost=cost)
 
@@ -885,6 +927,7 @@ def audit_problem(
             knowns.append(lp.Known(cell.key, cell.terms, low, high))
         if (check_prior or cell.fixed is None) and is_small(value, level=cell.level, policy=policy):
             checks.append(lp.Check(cell.key, cell.terms))
+    checks = with_earlier_targets(checks, table, policy=policy)
     return lp.Problem(len(table.truth), knowns, checks, low, high, truth=table.truth)
 
 
