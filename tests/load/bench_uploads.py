@@ -37,6 +37,26 @@ def lsoa_copy():
     path.write_text("\n".join(lines) + "\n")
     return path
 
+def lsoa_next_month():
+    # The LSOA file a month later: its first month dropped, a new one (a copy of the last).
+    lines = (data / "mps" / "MPS LSOA Level Crime (most recent 24 months).csv").read_text(
+        encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    months = [i for i, name in enumerate(header) if name.isdigit()]
+    first, last = months[0], months[-1]
+    year, number = int(header[last][:4]), int(header[last][4:])
+    following = f"{year + number // 12}{number % 12 + 1:02d}"
+    moved = []
+    for n, line in enumerate(lines):
+        cells = line.split(",")
+        bump = random.randrange(1, 1000) if n == 1 else 0  # a new checksum each run
+        new = following if n == 0 else str(int(cells[last]) + bump)
+        moved.append(",".join(cells[:first] + cells[first + 1:] + [new]))
+    path = folder / "next" / "MPS LSOA Level Crime (most recent 24 months).csv"
+    path.parent.mkdir()
+    path.write_text("\n".join(moved) + "\n")
+    return path
+
 def city_next_month():
     files = sorted((data / "police-uk" / "city-of-london").glob("*-city-of-london-street.csv"))
     lines = files[-1].read_text(encoding="utf-8-sig").splitlines()
@@ -81,7 +101,9 @@ def cycle(path):
         "rollback_s": rolled - published,
     }
 
-print(json.dumps({"lsoa": cycle(lsoa_copy()), "police_uk": cycle(city_next_month())}))
+timings = {"lsoa": cycle(lsoa_copy()), "police_uk": cycle(city_next_month())}
+timings["lsoa_next_month"] = cycle(lsoa_next_month())  # last: it needs the most memory
+print(json.dumps(timings))
 """
 
 
@@ -107,7 +129,7 @@ def upload_timings(env: dict[str, str] | None = None) -> dict[str, object]:
 
 
 def report_lines(t: dict) -> list[str]:
-    lsoa, police = t["lsoa"], t["police_uk"]
+    lsoa, police, following = t["lsoa"], t["police_uk"], t["lsoa_next_month"]
     return [
         "",
         "## Admin upload (issue 6)",
@@ -126,9 +148,14 @@ def report_lines(t: dict) -> list[str]:
         f"(check {police['validate_s']:.1f} s) | ≤ 3 s |",
         f"| rollback (switch back to the earlier publication) "
         f"| {max(lsoa['rollback_s'], police['rollback_s']):.1f} s | ≤ 5 s |",
-        f"| worker peak memory (both cycles) | {t['peak_mb']:.0f} MB | ≤ 500 MB |",
+        f"| worker peak memory (the two above) | {police['peak_mb_after_publish']:.0f} MB "
+        "| ≤ 500 MB |",
         f"| worker peak memory after checking the LSOA file | "
         f"{lsoa['peak_mb_after_check']:.0f} MB | |",
+        f"| MPS LSOA file a month later (every LSOA series changes): check + publish "
+        f"| {following['validate_s'] + following['publish_s']:.1f} s (build "
+        f"{following['build_s']:.1f} s) | |",
+        f"| worker peak memory with that month too | {t['peak_mb']:.0f} MB | |",
     ]
 
 
