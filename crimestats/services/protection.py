@@ -124,7 +124,7 @@ def protect_block(
         result.failures += done.failures
         for period, end, published in done.figures:
             result.figures[(area.id, category.id, period, end)] = published
-        _add_counts(result.tally.setdefault((block.level, category.slug), {}), done.tally)
+        add_counts(result.tally.setdefault((block.level, category.slug), {}), done.tally)
     return result
 
 
@@ -135,7 +135,7 @@ def _add_reused(result: ProtectedBlock, block, a, c, category, shown, policy) ->
         published = disclosure.shown_as(values[(period, end)], status, policy=policy)
         result.figures[(block.areas[a].id, category.id, period, end)] = published
     tally = series_tally(values, shown, level=block.level, policy=policy)
-    _add_counts(result.tally.setdefault((block.level, category.slug), {}), tally)
+    add_counts(result.tally.setdefault((block.level, category.slug), {}), tally)
 
 
 def series_values(monthly, months: list[date], keys) -> dict[tuple[Period, date], int]:
@@ -174,7 +174,7 @@ MEMO_LIMIT = 60_000
 def _summarise(protection: disclosure.Protection) -> _SeriesResult:
     tally: dict[str, int] = {}
     for counts in protection.tally().values():
-        _add_counts(tally, asdict(counts))
+        add_counts(tally, asdict(counts))
     return _SeriesResult(
         figures=tuple((period, end, published) for (period, end), published in protection.items()),
         tally=tuple(tally.items()),
@@ -182,7 +182,8 @@ def _summarise(protection: disclosure.Protection) -> _SeriesResult:
     )
 
 
-def _add_counts(total: dict[str, int], counts) -> None:
+def add_counts(total: dict[str, int], counts) -> None:
+    """Add one tally's named counts into another."""
     for name, value in dict(counts).items():
         total[name] = total.get(name, 0) + value
 
@@ -266,5 +267,5 @@ def _collect(
         for (level, category_id), counts in tally.items():
             if level == Level.BOROUGH:
                 continue
-            _add_counts(result.tally.setdefault((level, slugs[category_id]), {}), asdict(counts))
+            add_counts(result.tally.setdefault((level, slugs[category_id]), {}), asdict(counts))
     return result

@@ -32,6 +32,7 @@ from crimestats.services.previous import (
 from crimestats.services.protection import (
     PriorBlock,
     ProtectedBlock,
+    add_counts,
     needs_parent_total,
     periods_for,
     protect_block,
@@ -221,7 +222,7 @@ class _Builder:
                     continue
                 values = series_values(prior.counts[a, c], prior.months, shown)
                 counts = series_tally(values, shown, level=block.level, policy=self.policy)
-                _add_counts(tally.setdefault((block.level, category.slug), {}), counts)
+                add_counts(tally.setdefault((block.level, category.slug), {}), counts)
         return tally
 
     def _rows(self, block: Block, pairs, protected: ProtectedBlock | None):
@@ -411,11 +412,6 @@ def _add_tally(hidden: dict, tally: dict, sign: int = 1) -> None:
         slot = hidden.setdefault(level, {}).setdefault(category, {})
         for name, value in counts.items():
             slot[name] = slot.get(name, 0) + sign * value
-
-
-def _add_counts(total: dict[str, int], counts: dict[str, int]) -> None:
-    for name, value in counts.items():
-        total[name] = total.get(name, 0) + value
 
 
 @transaction.atomic
