@@ -63,6 +63,12 @@ class Policy:
         return "not shown"
 
     @property
+    def withheld_reason(self) -> str:
+        """What a withheld figure says about itself: nothing about its size (it may be 0, small
+        or large), only why it is not there."""
+        return "not shown, so that a small number elsewhere cannot be worked out"
+
+    @property
     def small_range(self) -> tuple[int, int]:
         """What the public may infer from "fewer than <threshold>": 0 is always shown exactly."""
         return 1, self.threshold - 1

@@ -209,6 +209,12 @@ class Publication(models.Model):
     # unchanged series keeps its statuses, or its rows are copied (services/previous.py).
     protection_context = models.CharField(max_length=64, blank=True)
     context = models.CharField(max_length=64, blank=True)
+    # When it was first made current: from then on its figures are in people's downloads for
+    # good, so every later publication is protected (and audited) beside it, rolled back or not.
+    first_public_at = models.DateTimeField(null=True, blank=True)
+    # The exact relations between levels found in its raw counts (crimestats/relations.py):
+    # what protection and the audit modelled, kept with what it published.
+    relations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

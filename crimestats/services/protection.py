@@ -21,9 +21,13 @@ from crimestats.sources import CITY_SOURCE
 # Protection is CPU-bound pure Python: spread the series over the machine's cores.
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
-# Single months in an LSOA are mostly 0 to 4, and publishing them beside rolling totals forces
-# much secondary suppression (R12(e) - R12(e-1) = M(e) - M(e-12)): LSOAs get no monthly figures.
-PERIODS_BY_LEVEL = {Level.LSOA: (Period.ROLLING_12, Period.FYTD, Period.FINANCIAL_YEAR)}
+# What ONS publishes for police recorded crime at small areas: "year ending" totals and whole
+# financial years. Single months, quarters or the financial year to date beside a monthly
+# rolling 12 months give a new month away by differencing (R12(e) - R12(e-1) = M(e) - M(e-12),
+# FYTD(e) - FYTD(e-1) = M(e)), so a small new month could only be protected by hiding the new
+# headline. Boroughs and London, which are exact, keep every period.
+SMALL_AREA_PERIODS = (Period.ROLLING_12, Period.FINANCIAL_YEAR)
+PERIODS_BY_LEVEL = {Level.WARD: SMALL_AREA_PERIODS, Level.LSOA: SMALL_AREA_PERIODS}
 
 
 def periods_for(level: str) -> tuple[Period, ...]:

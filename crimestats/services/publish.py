@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from areas.models import Area, BoundarySet, Level
 from crimestats import disclosure
@@ -471,5 +472,8 @@ def switch_to(*, publication: Publication) -> Publication:
     """Make one publication current: every page, map and download changes at once."""
     Publication.objects.filter(is_current=True).exclude(pk=publication.pk).update(is_current=False)
     Publication.objects.filter(pk=publication.pk).update(is_current=True)
+    Publication.objects.filter(pk=publication.pk, first_public_at=None).update(
+        first_public_at=timezone.now()
+    )
     publication.is_current = True
     return publication
