@@ -1,0 +1,64 @@
+"""Monthly uploads: receive files, check every row, preview the change, publish it atomically.
+
+Flow, one module per stage: `receiving` stores the files and queues them; the worker
+(`process_uploads`, `queue`) runs `checking.validate_upload` (nothing is written but the Upload
+row: errors, warnings, `preview`); an admin acknowledges warnings and asks to publish; the worker
+runs `publishing.publish_upload`: the importers write the releases and their current months, then
+the publication is rebuilt and switched to, all in one transaction under the publish lock.
+"""
+
+from crimestats.models import Upload
+from crimestats.services.uploads.checking import (
+    ERRORS_SHOWN,
+    Checked,
+    check_census,
+    check_file,
+    errors_as_csv,
+    neutralise,
+    validate_upload,
+)
+from crimestats.services.uploads.files import census_files, detect_kind
+from crimestats.services.uploads.files import unzip as _unzip  # boundaries.py's name for it
+from crimestats.services.uploads.publishing import (
+    acknowledge,
+    needs_acknowledgement,
+    publish_upload,
+    request_publish,
+)
+from crimestats.services.uploads.queue import claim_next, process_queue, recover_stale_jobs, run_job
+from crimestats.services.uploads.receiving import (
+    receive_files,
+    receive_upload,
+    receive_uploaded_file,
+    receive_uploaded_files,
+    split_census,
+)
+
+KINDS = Upload.Kind.choices
+
+__all__ = [
+    "ERRORS_SHOWN",
+    "KINDS",
+    "Checked",
+    "_unzip",
+    "acknowledge",
+    "census_files",
+    "check_census",
+    "check_file",
+    "claim_next",
+    "detect_kind",
+    "errors_as_csv",
+    "needs_acknowledgement",
+    "neutralise",
+    "process_queue",
+    "publish_upload",
+    "receive_files",
+    "receive_upload",
+    "receive_uploaded_file",
+    "receive_uploaded_files",
+    "recover_stale_jobs",
+    "request_publish",
+    "run_job",
+    "split_census",
+    "validate_upload",
+]

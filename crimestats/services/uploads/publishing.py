@@ -1,0 +1,166 @@
+"""Publishing: write a checked upload's release(s) and switch the site to a publication built
+with them, in one transaction under the publish lock."""
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from areas.importers.errors import UploadError
+from areas.importers.snt import import_snt_teams
+from crimestats.importers.census import import_census
+from crimestats.importers.common import ImportResult
+from crimestats.importers.mps import import_mps_file
+from crimestats.importers.policeuk import import_policeuk_file
+from crimestats.models import AuditLog, Upload
+from crimestats.services.boundaries import publish_boundary_upload
+from crimestats.services.publish import build_publication
+from crimestats.services.releases import (
+    StateError,
+    audit,
+    ensure_baseline,
+    fingerprint,
+    lock_publishing,
+    record_state,
+    refresh_caches,
+)
+from crimestats.services.uploads.files import census_files
+from crimestats.services.uploads.receiving import known_user
+
+Status = Upload.Status
+SNT = Upload.Kind.SNT
+logger = logging.getLogger(__name__)
+
+
+def needs_acknowledgement(upload: Upload) -> bool:
+    return bool(upload.warnings or upload.new_categories) and upload.acknowledged_at is None
+
+
+def acknowledge(upload: Upload, *, user) -> None:
+    upload.acknowledged_by = known_user(user)
+    upload.acknowledged_at = timezone.now()
+    upload.save(update_fields=["acknowledged_by", "acknowledged_at", "updated_at"])
+    audit(
+        user=user,
+        action=AuditLog.Action.ACKNOWLEDGE,
+        upload=upload,
+        counts={"warnings": len(upload.warnings), "new_categories": len(upload.new_categories)},
+        detail="; ".join(upload.warnings + upload.new_categories)[:2000],
+    )
+
+
+def request_publish(upload: Upload, *, user) -> None:
+    """Queue a checked upload for publishing (the worker does it)."""
+    if upload.status != Status.VALID:
+        raise StateError(f"only a checked upload can be published (this one is {upload.status})")
+    if needs_acknowledgement(upload):
+        raise StateError("acknowledge the warnings (and new categories) first")
+    updated = Upload.objects.filter(pk=upload.pk, status=Status.VALID).update(
+        status=Status.PUBLISH_QUEUED,
+        published_by=known_user(user),
+        message="waiting to be published",
+    )
+    if not updated:
+        raise StateError("this upload is already being published")
+    upload.refresh_from_db()
+
+
+def _import(upload: Upload, *, user, log) -> ImportResult | None:
+    path = Path(upload.file.path)
+    if upload.kind == Upload.Kind.MPS:
+        return import_mps_file(path=path, user=user, log=log, progress=False)
+    if upload.kind == Upload.Kind.POLICE_UK:
+        return import_policeuk_file(path=path, user=user, log=log, progress=False)
+    if upload.kind == Upload.Kind.CENSUS:
+        with census_files(path) as paths:
+            import_census(paths=paths, log=log, progress=False)
+        return None
+    if upload.kind == SNT:
+        import_snt_teams(path=path, log=log)
+        return None
+    if upload.kind == Upload.Kind.BOUNDARIES:
+        publish_boundary_upload(path=path, preview=upload.preview, log=log)
+        return None
+    raise StateError(f"cannot publish an upload of kind {upload.kind!r}")
+
+
+def publish_upload(upload: Upload, *, user=None, log: Callable[[str], None] = print) -> Upload:
+    """Write the upload's release(s) and switch the site to a publication built with them.
+
+    One transaction under the publish lock: the data this preview was made against must be
+    unchanged (else the upload must be checked again), and any failure leaves the site as it was.
+    """
+    user = user or upload.published_by
+    upload.status = Status.PUBLISHING
+    upload.save(update_fields=["status", "updated_at"])
+    lines: list[str] = []
+
+    def note(text: str) -> None:
+        lines.append(text)
+        log(text)
+
+    try:
+        with transaction.atomic():
+            lock_publishing()
+            preview = upload.preview
+            if preview.get("fingerprint") and preview["fingerprint"] != fingerprint(
+                source=preview["source"], force=preview["force"], level=preview["level"]
+            ):
+                raise StateError(
+                    "the current data changed since this upload was checked (another publish "
+                    "or a rollback): check it again before publishing"
+                )
+            ensure_baseline(user=user)
+            started = time.perf_counter()
+            result = _import(upload, user=user, log=note)
+            written = time.perf_counter()
+            if result is not None and not result.created:
+                raise StateError("this file is already loaded: nothing to publish")
+            # Team details are not figures: only data uploads need a new publication.
+            publication = None if upload.kind == SNT else build_publication(user=user, log=note)
+            built = time.perf_counter()
+            if publication is not None:
+                record_state(user=user, note=f"published {upload.file_name} (upload {upload.pk})")
+            if result is not None:
+                upload.releases.set(result.releases)
+            upload.status = Status.PUBLISHED
+            upload.message = "published: " + (
+                f"{result.counts_written if result else 0:,} counts written; publication "
+                f"{publication.pk} is now public"
+                if publication is not None
+                else "the team list is updated"
+            )
+            upload.save()
+            audit(
+                user=user,
+                action=AuditLog.Action.PUBLISH,
+                upload=upload,
+                counts={
+                    "rows": upload.rows,
+                    "counts_written": result.counts_written if result else 0,
+                    "releases": [r.pk for r in result.releases] if result else [],
+                    "publication": publication.pk if publication else None,
+                    "write_seconds": round(written - started, 2),
+                    "build_seconds": round(built - written, 2),
+                },
+                detail="\n".join(lines)[:4000],
+            )
+            refresh_caches()
+    except Exception as error:
+        Upload.objects.filter(pk=upload.pk).update(
+            status=Status.FAILED,
+            message=f"publishing failed, nothing changed: {error}"[:4000],
+        )
+        upload.refresh_from_db()
+        audit(
+            user=user,
+            action=AuditLog.Action.PUBLISH_FAILED,
+            upload=upload,
+            detail=f"{type(error).__name__}: {error}"[:4000],
+        )
+        if not isinstance(error, StateError | UploadError):
+            logger.exception("publishing upload %s failed", upload.pk)
+    return upload
