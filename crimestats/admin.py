@@ -132,8 +132,9 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     files = MultipleFileField(
         help_text="CSV files (or a zip of CSVs), or one boundary file (a zipped shapefile, "
-        "GeoJSON, GeoPackage or KML); several police.uk months may be sent at once; census "
-        "files sent together (Nomis TS007A and TS054) are checked and published as one.",
+        "GeoJSON, GeoPackage or KML). Files sent together are checked and published as one: "
+        "a month's MPS files (LSOA, ward and borough) with any police.uk months, or the census "
+        "files (Nomis TS007A and TS054).",
     )
     kind = forms.ChoiceField(
         choices=KINDS,
@@ -175,7 +176,7 @@ class UploadAdmin(admin.ModelAdmin):
             )
             if len(uploads) == 1:
                 return redirect("admin:crimestats_upload_change", uploads[0].pk)
-            messages.info(request, f"{len(uploads)} files received; each is checked in turn.")
+            messages.info(request, f"{len(uploads)} uploads received; each is checked in turn.")
             return redirect("admin:crimestats_upload_changelist")
         context = {
             **self.admin_site.each_context(request),

@@ -168,13 +168,18 @@ def test_several_police_uk_months_in_one_zip(client, london, tmp_path):
             out.write(city_file(month), f"city/{city_file(month).name}")
     client.force_login(user_in("data uploader"))
 
+    uploads_before = Upload.objects.count()
+
     response = upload(client, archive)
 
     assert response.status_code == 302
-    two = list(Upload.objects.order_by("-pk")[:2])
+    # One upload for the two months (checked and published together), named after the zip.
+    assert Upload.objects.count() == uploads_before + 1
+    item = latest_upload()
+    assert (item.file_name, item.status) == ("city.zip", Upload.Status.REJECTED)
     # Both months are already loaded by the London load: each is told so, by name.
-    assert {u.file_name for u in two} == {city_file(m).name for m in ("2025-01", "2025-02")}
-    assert all("already loaded" in u.message for u in two), [u.message for u in two]
+    assert [e["file"] for e in item.errors] == [city_file(m).name for m in ("2025-01", "2025-02")]
+    assert all("already loaded" in e["reason"] for e in item.errors), item.errors
 
 
 def test_police_uk_2011_codes_are_reported_with_their_number_and_month(client, london, tmp_path):

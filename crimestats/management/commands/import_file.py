@@ -2,8 +2,10 @@
 in a shell.
 
 Checks every row and prints the errors or the preview; `--publish` then publishes it (one
-transaction, like the admin); `--dry-run` only checks and records nothing. Several census files
-given together (the Nomis TS007A and TS054 files) are one upload, as in the admin.
+transaction, like the admin); `--dry-run` only checks and records nothing. Files given together
+are grouped as in the admin: a month's MPS files (LSOA, ward, borough) and police.uk months are
+one upload, checked together and published as one publication; so are census files (the Nomis
+TS007A and TS054 files).
 """
 
 import tempfile
@@ -20,13 +22,15 @@ from crimestats.services.uploads import (
     ERRORS_SHOWN,
     KINDS,
     Checked,
+    Group,
     acknowledge,
     check_census,
+    check_crime_files,
     check_file,
+    group_files,
     publish_upload,
     receive_files,
     request_publish,
-    split_census,
     validate_upload,
 )
 
@@ -52,14 +56,8 @@ class Command(BaseCommand):
         ]
         files = [(path, path.name) for path in paths]
         if dry_run:
-            census, rest = split_census(files, kind=kind)
-            if census:
-                self._dry_run(
-                    " + ".join(n for _, n in census),
-                    lambda: check_census(paths=[p for p, _ in census]),
-                )
-            for path, name in rest:
-                self._dry_run(name, lambda p=path: check_file(path=p, kind=kind))
+            for group in group_files(files, kind=kind):
+                self._dry_run(group.name, lambda g=group: _check_group(g))
             return
         for upload in receive_files(files=files, kind=kind):
             if upload.status == Upload.Status.QUEUED:
@@ -94,6 +92,9 @@ class Command(BaseCommand):
         self._preview(checked.preview)
 
     def _preview(self, preview: dict) -> None:
+        for one in preview.get("files", []) if preview.get("bundle") else []:
+            self.stdout.write(f"  {one['file']}: {one['detected']}, {one['rows']:,} rows")
+            self._preview(one)
         if preview.get("boundaries"):
             n = preview["counts"]
             self.stdout.write(
@@ -122,3 +123,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  warning: {warning}")
         if upload.status == Upload.Status.VALID:
             self._preview(upload.preview)
+
+
+def _check_group(group: Group) -> Checked:
+    paths = [path for path, _ in group.files]
+    if not group.bundled:
+        return check_file(path=paths[0], kind=group.kind)
+    if group.kind == Upload.Kind.CENSUS:
+        return check_census(paths=paths)
+    return check_crime_files(paths=paths, kind=group.kind)

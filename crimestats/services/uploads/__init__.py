@@ -1,6 +1,7 @@
 """Monthly uploads: receive files, check every row, preview the change, publish it atomically.
 
-Flow, one module per stage: `receiving` stores the files and queues them; the worker
+Flow, one module per stage: `receiving` stores the files and queues them (files sent together
+that go together, like a month's MPS files, as one upload: `files.group_files`); the worker
 (`process_uploads`, `queue`) runs `checking.validate_upload` (nothing is written but the Upload
 row: errors, warnings, `preview`); an admin acknowledges warnings and asks to publish; the worker
 runs `publishing.publish_upload`: the importers write the releases and their current months, then
@@ -12,15 +13,17 @@ from crimestats.services.uploads.checking import (
     ERRORS_SHOWN,
     Checked,
     check_census,
+    check_crime_files,
     check_file,
     errors_as_csv,
     neutralise,
     validate_upload,
 )
-from crimestats.services.uploads.files import census_files, detect_kind
+from crimestats.services.uploads.files import Group, bundle_files, detect_kind, group_files
 from crimestats.services.uploads.files import unzip as _unzip  # boundaries.py's name for it
 from crimestats.services.uploads.publishing import (
     acknowledge,
+    checked_against,
     needs_acknowledgement,
     publish_upload,
     request_publish,
@@ -31,7 +34,6 @@ from crimestats.services.uploads.receiving import (
     receive_upload,
     receive_uploaded_file,
     receive_uploaded_files,
-    split_census,
 )
 
 KINDS = Upload.Kind.choices
@@ -40,14 +42,18 @@ __all__ = [
     "ERRORS_SHOWN",
     "KINDS",
     "Checked",
+    "Group",
     "_unzip",
     "acknowledge",
-    "census_files",
+    "bundle_files",
     "check_census",
+    "check_crime_files",
     "check_file",
+    "checked_against",
     "claim_next",
     "detect_kind",
     "errors_as_csv",
+    "group_files",
     "needs_acknowledgement",
     "neutralise",
     "process_queue",
@@ -59,6 +65,5 @@ __all__ = [
     "recover_stale_jobs",
     "request_publish",
     "run_job",
-    "split_census",
     "validate_upload",
 ]

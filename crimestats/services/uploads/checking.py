@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,13 +16,19 @@ from areas.importers.snt import read_snt_file
 from areas.models import Area, Level, SaferNeighbourhoodTeam
 from crimestats.importers.categories import POLICE_UK
 from crimestats.importers.census import MEASURES, import_census
-from crimestats.importers.common import UploadErrors, looks_like_formula, read_csv
+from crimestats.importers.common import ErrorLog, UploadErrors, looks_like_formula, read_csv
 from crimestats.importers.mps import LONDON_ONLY, MpsPlan, plan_mps_file
 from crimestats.importers.policeuk import PoliceUkPlan, plan_policeuk_file
 from crimestats.models import AuditLog, CategoryAlias, Release, Upload
 from crimestats.services.boundaries import check_boundary_upload
 from crimestats.services.releases import audit, current_publication
-from crimestats.services.uploads.files import census_files, detect_kind, line_count
+from crimestats.services.uploads.files import (
+    CRIME,
+    bundle_files,
+    detect_kind,
+    line_count,
+    member_kind,
+)
 from crimestats.services.uploads.preview import (
     crime_preview,
     major_category_names,
@@ -68,19 +75,109 @@ def check_file(*, path: Path, kind: str, on_row: Callable[[int], None] | None = 
                 row=1,
             )
         kind = detected
+    if kind in CRIME and zipfile.is_zipfile(path):
+        with bundle_files(path) as paths:
+            return check_crime_files(paths=paths, kind=kind, on_row=on_row)
     if kind == Upload.Kind.MPS:
         plan = plan_mps_file(path=path, progress=False, on_row=on_row)
         return _checked_mps(plan)
     if kind == Upload.Kind.POLICE_UK:
         return _checked_policeuk(plan_policeuk_file(path=path, progress=False))
     if kind == Upload.Kind.CENSUS:
-        with census_files(path) as paths:
+        with bundle_files(path) as paths:
             return check_census(paths=paths)
     if kind == SNT:
         return _checked_snt(path)
     if kind == Upload.Kind.BOUNDARIES:
         return _checked_boundaries(path)
     raise UploadError(path.name, f"unknown kind of file: {kind!r}")
+
+
+def check_crime_files(
+    *, paths: Sequence[Path], kind: str, on_row: Callable[[int], None] | None = None
+) -> Checked:
+    """MPS and police.uk files sent together (a month's LSOA, ward and borough files; several
+    police.uk months), checked as one: every file's errors, or one preview of them all.
+
+    Each level's month may come from one file only, so every file's preview (made against what
+    is current now) is exactly what publishing them together changes.
+    """
+    members: list[tuple[str, Checked]] = []
+    errors = ErrorLog()
+    done = 0
+    for path in paths:
+        report = None if on_row is None else (lambda n, before=done: on_row(before + n))
+        try:
+            checked = check_file(path=path, kind=member_kind(path, kind=kind), on_row=report)
+        except UploadErrors as many:
+            for error in many.errors:
+                errors.add(error)
+            errors.count += many.error_count - len(many.errors)
+        except UploadError as error:
+            errors.add(error)
+        else:
+            checked.plan = None  # only the preview is kept: the plans of big files are large
+            members.append((path.name, checked))
+        done += line_count(path)
+    _check_one_file_per_month(members, errors)
+    errors.raise_if_any()
+    months = {
+        state: sorted({m for _, c in members for m in c.preview[f"months_{state}"]})
+        for state in ("added", "restated")
+    }
+    return Checked(
+        kind=kind,
+        plan=None,
+        source="",
+        force="",
+        level="",
+        rows=sum(c.rows for _, c in members),
+        warnings=[f"{name}: {warning}" for name, c in members for warning in c.warnings],
+        new_categories=sorted({n for _, c in members for n in c.new_categories}),
+        preview={
+            "bundle": True,
+            "files": [
+                {"file": name, "detected": _describe(c), "rows": c.rows} | c.preview
+                for name, c in members
+            ],
+            "months_added": months["added"],
+            "months_restated": months["restated"],
+            "detected": _describe_files([c for _, c in members]),
+        },
+    )
+
+
+def _check_one_file_per_month(members: list[tuple[str, Checked]], errors: ErrorLog) -> None:
+    seen: dict[tuple[str, str, str, str], str] = {}
+    for name, checked in members:
+        for month in checked.preview["months_in_file"]:
+            key = (checked.source, checked.force, checked.level, month)
+            if key in seen:
+                errors.add(
+                    UploadError(
+                        name,
+                        f"{month[:7]} of the {checked.source} {checked.level} figures is also "
+                        f"in {seen[key]}: send each level's month in one file only",
+                        value=month[:7],
+                    )
+                )
+                break
+            seen[key] = name
+
+
+def _describe_files(members: list[Checked]) -> str:
+    """E.g. "3 files: mps / metropolitan / lsoa, ward, borough, 2024-03 to 2025-06"."""
+    parts: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    for checked in members:
+        levels, months = parts.setdefault((checked.source, checked.force), ([], []))
+        if checked.level not in levels:
+            levels.append(checked.level)
+        months += checked.preview["months_in_file"]
+    text = "; ".join(
+        f"{source} / {force} / {', '.join(levels)}, {min(months)[:7]} to {max(months)[:7]}"
+        for (source, force), (levels, months) in parts.items()
+    )
+    return f"{len(members)} files: {text}"[:200]
 
 
 def _checked_boundaries(path: Path) -> Checked:
@@ -328,7 +425,7 @@ def validate_upload(upload: Upload, *, user=None) -> Upload:
 
 
 def _describe(checked: Checked) -> str:
-    if checked.kind == Upload.Kind.BOUNDARIES:
+    if checked.kind == Upload.Kind.BOUNDARIES or checked.preview.get("bundle"):
         return checked.preview["detected"]
     if checked.kind == Upload.Kind.CENSUS:
         kept = checked.preview.get("kept")

@@ -1,13 +1,14 @@
-"""The files of an upload: what kind they are, their checksum, and zip archives opened with a
-size cap."""
+"""The files of an upload: what kind they are, which go together, their checksum, and zip archives
+opened with a size cap."""
 
 import csv
 import hashlib
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +23,9 @@ from crimestats.models import Upload
 # A zip archive may expand to at most this many bytes in all (zip bombs are cut off here).
 DEFAULT_MAX_UNZIPPED = 300 * 1024 * 1024
 SNT = Upload.Kind.SNT
+# Crime files sent together are one upload of the first kind here that is among them.
+CRIME = (Upload.Kind.MPS, Upload.Kind.POLICE_UK)
+BUNDLED = (Upload.Kind.CENSUS, *CRIME)
 
 
 def detect_kind(path: Path) -> tuple[str | None, str]:
@@ -58,8 +62,8 @@ def sha256(path: Path) -> str:
 def unzip(
     path: Path, *, file_name: str, suffixes: tuple[str, ...] = (".csv",)
 ) -> list[tuple[Path, str]]:
-    """Extract the CSVs (or files of other suffixes) of a zip to a temporary folder, stopping at
-    the uncompressed size cap.
+    """Extract the CSVs (or files of other suffixes) of a zip to a temporary folder (the caller
+    removes it), stopping at the uncompressed size cap.
 
     Sizes in the zip's own directory can lie, so the bytes actually read are counted.
     """
@@ -90,16 +94,21 @@ def unzip(
                         out.write(block)
                 found.append((target, name))
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as error:
+        shutil.rmtree(folder, ignore_errors=True)
         raise UploadError(file_name, f"the zip archive cannot be read: {error}") from None
+    except UploadError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     if not found:
+        shutil.rmtree(folder, ignore_errors=True)
         raise UploadError(file_name, f"the zip archive holds no {' or '.join(suffixes)} file")
     return found
 
 
 @contextmanager
-def census_files(path: Path) -> Iterator[list[Path]]:
-    """The CSVs of a census upload: the file itself, or the members of a census bundle (see
-    split_census), each under its own name so that errors name the file the admin sent."""
+def bundle_files(path: Path) -> Iterator[list[Path]]:
+    """The CSVs of an upload: the file itself, or the members of a bundle (files sent together,
+    see group_files), each under its own name so that errors name the file the admin sent."""
     if not zipfile.is_zipfile(path):
         yield [path]
         return
@@ -117,6 +126,72 @@ def census_files(path: Path) -> Iterator[list[Path]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def is_bundle(upload: Upload) -> bool:
+    """An upload of several files sent together (stored as a zip of them, see group_files)."""
+    return upload.kind in BUNDLED and zipfile.is_zipfile(upload.file.path)
+
+
+def member_kind(path: Path, *, kind: str) -> str:
+    """The kind of one crime file of a bundle: as its header says, else the bundle's."""
+    detected = detect_kind(path)[0]
+    return detected if detected in CRIME else kind
+
+
 def line_count(path: Path) -> int:
-    with path.open("rb") as handle:
-        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+    """Lines in a file, or in all the CSVs of a bundle: the check's progress bar counts them."""
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as handle:
+            return _newlines(handle)
+    with zipfile.ZipFile(path) as archive:
+        total = 0
+        for info in archive.infolist():
+            if info.filename.lower().endswith(".csv"):
+                with archive.open(info) as handle:
+                    total += _newlines(handle)
+        return total
+
+
+def _newlines(handle) -> int:
+    return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+
+
+@dataclass
+class Group:
+    """Files that become one upload: one file, or a bundle checked and published as one."""
+
+    kind: str
+    files: list[tuple[Path, str]]  # (path, the name it was sent as)
+
+    @property
+    def name(self) -> str:
+        return " + ".join(name for _, name in self.files)
+
+    @property
+    def bundled(self) -> bool:
+        return len(self.files) > 1
+
+
+def group_files(files: Sequence[tuple[Path, str]], *, kind: str) -> list[Group]:
+    """Which files sent together make one upload: census CSVs together, and crime CSVs (MPS and
+    police.uk) together; any other file is an upload of its own.
+
+    A month's MPS files (LSOA, ward, borough) and police.uk months are published as ONE
+    publication: no public state mixes new and old files, and a rollback undoes them in one
+    step. Census: Nomis publishes residents (TS007A) and households (TS054) as separate files.
+    A bundle is one Upload, stored as a zip of its files, whose check and publish read all of
+    them: one preview, one publish transaction. Linking companion uploads instead would need
+    states for a set whose files could be rejected, retried or published apart.
+    """
+    kinds = {
+        path: (kind if kind != Upload.Kind.AUTO else detect_kind(path)[0]) for path, _ in files
+    }
+    census = [f for f in files if kinds[f[0]] == Upload.Kind.CENSUS]
+    crime = [f for f in files if kinds[f[0]] in CRIME]
+    groups = []
+    for together in (census, crime):
+        if len(together) > 1:
+            kinds_in = {kinds[path] for path, _ in together}
+            bundle_kind = Upload.Kind.MPS if Upload.Kind.MPS in kinds_in else kinds_in.pop()
+            groups.append(Group(kind=bundle_kind, files=list(together)))
+    bundled = {path for group in groups for path, _ in group.files}
+    return groups + [Group(kind=kind, files=[f]) for f in files if f[0] not in bundled]

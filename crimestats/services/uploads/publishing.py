@@ -27,7 +27,7 @@ from crimestats.services.releases import (
     record_state,
     refresh_caches,
 )
-from crimestats.services.uploads.files import census_files
+from crimestats.services.uploads.files import CRIME, bundle_files, is_bundle, member_kind
 from crimestats.services.uploads.receiving import known_user
 
 Status = Upload.Status
@@ -68,14 +68,44 @@ def request_publish(upload: Upload, *, user) -> None:
     upload.refresh_from_db()
 
 
+def _import_crime(path: Path, *, kind: str, user, log) -> ImportResult:
+    if kind == Upload.Kind.MPS:
+        return import_mps_file(path=path, user=user, log=log, progress=False)
+    return import_policeuk_file(path=path, user=user, log=log, progress=False)
+
+
+def _import_bundle(path: Path, *, kind: str, user, log, name: str) -> ImportResult:
+    """Every file of a bundle (see check_crime_files): one result for all of them."""
+    result = ImportResult(file=name, created=True)
+    with bundle_files(path) as paths:
+        for member in paths:
+            one = _import_crime(member, kind=member_kind(member, kind=kind), user=user, log=log)
+            if not one.created:
+                raise StateError(f"{one.file} is already loaded: nothing to publish")
+            result.releases += one.releases
+            result.rows_read += one.rows_read
+            result.counts_written += one.counts_written
+            result.warnings += [f"{one.file}: {warning}" for warning in one.warnings]
+            result.new_categories += one.new_categories
+    return result
+
+
+def checked_against(upload: Upload) -> list[dict]:
+    """The previews an upload was checked against: one per file of a bundle."""
+    preview = upload.preview or {}
+    return preview["files"] if preview.get("bundle") else [preview]
+
+
 def _import(upload: Upload, *, user, log) -> ImportResult | None:
     path = Path(upload.file.path)
+    if is_bundle(upload) and upload.kind in CRIME:
+        return _import_bundle(path, kind=upload.kind, user=user, log=log, name=upload.file_name)
     if upload.kind == Upload.Kind.MPS:
         return import_mps_file(path=path, user=user, log=log, progress=False)
     if upload.kind == Upload.Kind.POLICE_UK:
         return import_policeuk_file(path=path, user=user, log=log, progress=False)
     if upload.kind == Upload.Kind.CENSUS:
-        with census_files(path) as paths:
+        with bundle_files(path) as paths:
             import_census(paths=paths, log=log, progress=False)
         return None
     if upload.kind == SNT:
@@ -105,14 +135,14 @@ def publish_upload(upload: Upload, *, user=None, log: Callable[[str], None] = pr
     try:
         with transaction.atomic():
             lock_publishing()
-            preview = upload.preview
-            if preview.get("fingerprint") and preview["fingerprint"] != fingerprint(
-                source=preview["source"], force=preview["force"], level=preview["level"]
-            ):
-                raise StateError(
-                    "the current data changed since this upload was checked (another publish "
-                    "or a rollback): check it again before publishing"
-                )
+            for preview in checked_against(upload):
+                if preview.get("fingerprint") and preview["fingerprint"] != fingerprint(
+                    source=preview["source"], force=preview["force"], level=preview["level"]
+                ):
+                    raise StateError(
+                        "the current data changed since this upload was checked (another "
+                        "publish or a rollback): check it again before publishing"
+                    )
             ensure_baseline(user=user)
             started = time.perf_counter()
             result = _import(upload, user=user, log=note)
@@ -127,9 +157,11 @@ def publish_upload(upload: Upload, *, user=None, log: Callable[[str], None] = pr
             if result is not None:
                 upload.releases.set(result.releases)
             upload.status = Status.PUBLISHED
+            files = len(checked_against(upload))
             upload.message = "published: " + (
-                f"{result.counts_written if result else 0:,} counts written; publication "
-                f"{publication.pk} is now public"
+                f"{result.counts_written if result else 0:,} counts written"
+                + (f" from {files} files" if files > 1 else "")
+                + f"; publication {publication.pk} is now public"
                 if publication is not None
                 else "the team list is updated"
             )

@@ -1,4 +1,4 @@
-"""Receiving: store the files an admin sent as queued uploads (census files sent together: one)."""
+"""Receiving: store the files an admin sent as queued uploads (files that go together as one)."""
 
 import shutil
 import tempfile
@@ -14,7 +14,7 @@ from crimestats.importers.common import check_size, max_upload_bytes
 from crimestats.models import AuditLog, Upload
 from crimestats.services.releases import audit
 from crimestats.services.uploads.checking import record_errors
-from crimestats.services.uploads.files import detect_kind, sha256, unzip
+from crimestats.services.uploads.files import Group, group_files, sha256, unzip
 
 Status = Upload.Status
 
@@ -22,16 +22,22 @@ Status = Upload.Status
 def receive_upload(
     *, path: Path, file_name: str, user=None, kind: str = Upload.Kind.AUTO
 ) -> list[Upload]:
-    """Store an uploaded file (or each CSV inside a zip) as queued uploads.
+    """Store an uploaded file (or the CSVs inside a zip, grouped as group_files says) as queued
+    uploads.
 
-    Files over the size limit, binary files and zip bombs become rejected uploads with a clear
-    message, without being read further.
+    Files over the size limit and binary files become rejected uploads with a clear message,
+    without being read further; a zip over the limit or that cannot be opened (or a zip bomb)
+    raises UploadError.
     """
     if zipfile.is_zipfile(path) and check_size(path, name=file_name):
         if zip_holds_boundaries(path):  # a zipped shapefile is one upload of that shapefile
             return [_receive_one(path=path, file_name=file_name, user=user, kind=kind)]
         members = unzip(path, file_name=file_name)
-        return _receive_members(members, bundle_name=file_name, user=user, kind=kind)
+        try:
+            zip_of = {member: file_name for member, _ in members}
+            return _receive_groups(members, user=user, kind=kind, zip_of=zip_of)
+        finally:
+            shutil.rmtree(members[0][0].parent, ignore_errors=True)
     return [_receive_one(path=path, file_name=file_name, user=user, kind=kind)]
 
 
@@ -47,7 +53,9 @@ def _rejected(*, file_name: str, user, kind: str, error: UploadError, size: int 
     return upload
 
 
-def _receive_one(*, path: Path, file_name: str, user, kind: str) -> Upload:
+def _receive_one(
+    *, path: Path, file_name: str, user, kind: str, stored_as: str | None = None
+) -> Upload:
     try:
         size = check_size(path, name=file_name)
     except UploadError as error:
@@ -63,7 +71,8 @@ def _receive_one(*, path: Path, file_name: str, user, kind: str) -> Upload:
         status=Status.QUEUED,
     )
     with path.open("rb") as handle:
-        upload.file.save(Path(file_name).name or "upload.csv", File(handle), save=False)
+        stored = stored_as or Path(file_name).name or "upload.csv"
+        upload.file.save(stored, File(handle), save=False)
     upload.save()
     audit(
         user=user,
@@ -102,8 +111,8 @@ def receive_uploaded_file(*, uploaded, user=None, kind: str = Upload.Kind.AUTO) 
 def receive_uploaded_files(
     *, files: Sequence, user=None, kind: str = Upload.Kind.AUTO
 ) -> list[Upload]:
-    """The upload form's files: like receive_uploaded_file for each, except that census CSVs
-    selected together become one upload (see split_census)."""
+    """The upload form's files: like receive_uploaded_file for each, except that files selected
+    together are grouped as receive_files does it."""
     if len(files) < 2:
         return [u for f in files for u in receive_uploaded_file(uploaded=f, user=user, kind=kind)]
     folder = Path(tempfile.mkdtemp(prefix="upload-"))
@@ -128,68 +137,67 @@ def receive_uploaded_files(
 def receive_files(
     *, files: Sequence[tuple[Path, str]], user=None, kind: str = Upload.Kind.AUTO
 ) -> list[Upload]:
-    """Files sent together, as (path, name): each zip as receive_upload does it, the other files
-    as one batch, so that census CSVs among them become one upload."""
+    """Files sent together, as (path, name): the CSVs of the zips among them are taken out, then
+    all are grouped (group_files): census CSVs make one upload, crime CSVs (MPS and police.uk)
+    one upload, any other file an upload of its own. A zip that cannot be opened is a rejected
+    upload of its own."""
     uploads: list[Upload] = []
-    loose = []
-    for path, name in files:
-        if not zipfile.is_zipfile(path):
-            loose.append((path, name))
-            continue
-        try:
-            uploads += receive_upload(path=path, file_name=name, user=user, kind=kind)
-        except UploadError as error:
-            uploads.append(_rejected(file_name=name, user=user, kind=kind, error=error))
-    bundle_name = " + ".join(name for _, name in loose)
-    return uploads + _receive_members(loose, bundle_name=bundle_name, user=user, kind=kind)
-
-
-def split_census(
-    files: Sequence[tuple[Path, str]], *, kind: str
-) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
-    """The census CSVs among files sent together (when there are two or more), and the rest.
-
-    Nomis publishes residents (TS007A) and households (TS054) as separate files, so census CSVs
-    sent together become ONE upload, stored as a zip of them, whose check and publish read all
-    of them: one preview, one publish transaction, no state with only one of them published.
-    Linking companion uploads instead would need new states for a pair whose halves could be
-    rejected, retried or published apart.
-    """
-    census = [
-        (path, name)
-        for path, name in files
-        if kind == Upload.Kind.CENSUS
-        or (kind == Upload.Kind.AUTO and detect_kind(path)[0] == Upload.Kind.CENSUS)
-    ]
-    if len(census) < 2:
-        return [], list(files)
-    return census, [f for f in files if f not in census]
-
-
-def _receive_members(
-    members: Sequence[tuple[Path, str]], *, bundle_name: str, user, kind: str
-) -> list[Upload]:
-    census, rest = split_census(members, kind=kind)
-    uploads = []
-    if census:
-        folder = Path(tempfile.mkdtemp(prefix="upload-"))
-        try:
-            bundle = folder / "census.zip"
-            with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
-                used: set[str] = set()
-                for path, name in census:
-                    # Two members of one name (from different folders) must both survive.
-                    stored = name if name not in used else f"{len(used)}-{name}"
-                    used.add(stored)
-                    archive.write(path, stored)
-            uploads.append(
-                _receive_one(path=bundle, file_name=bundle_name, user=user, kind=Upload.Kind.CENSUS)
-            )
-        finally:
+    loose: list[tuple[Path, str]] = []
+    zip_of: dict[Path, str] = {}
+    folders: list[Path] = []
+    try:
+        for path, name in files:
+            if not zipfile.is_zipfile(path) or zip_holds_boundaries(path):
+                loose.append((path, name))
+                continue
+            try:
+                check_size(path, name=name)
+                members = unzip(path, file_name=name)
+            except UploadError as error:
+                uploads.append(_rejected(file_name=name, user=user, kind=kind, error=error))
+                continue
+            folders.append(members[0][0].parent)
+            loose += members
+            zip_of |= {member: name for member, _ in members}
+        return uploads + _receive_groups(loose, user=user, kind=kind, zip_of=zip_of)
+    finally:
+        for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
-    return uploads + [
-        _receive_one(path=path, file_name=name, user=user, kind=kind) for path, name in rest
-    ]
+
+
+def _receive_groups(
+    files: Sequence[tuple[Path, str]], *, user, kind: str, zip_of: dict[Path, str]
+) -> list[Upload]:
+    """One upload per group; a bundle is named after its zip when it is all of one zip."""
+    uploads = []
+    for group in group_files(files, kind=kind):
+        if not group.bundled:
+            ((path, name),) = group.files
+            uploads.append(_receive_one(path=path, file_name=name, user=user, kind=group.kind))
+            continue
+        zips = {zip_of.get(path) for path, _ in group.files}
+        name = zips.pop() if len(zips) == 1 and None not in zips else group.name
+        uploads.append(_receive_bundle(group, file_name=name, user=user))
+    return uploads
+
+
+def _receive_bundle(group: Group, *, file_name: str, user) -> Upload:
+    """Files sent together, stored as one zip of them (see group_files)."""
+    folder = Path(tempfile.mkdtemp(prefix="upload-"))
+    try:
+        bundle = folder / "bundle.zip"
+        with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+            used: set[str] = set()
+            for path, name in group.files:
+                # Two members of one name (from different folders) must both survive.
+                stored = name if name not in used else f"{len(used)}-{name}"
+                used.add(stored)
+                archive.write(path, stored)
+        return _receive_one(
+            path=bundle, file_name=file_name, user=user, kind=group.kind, stored_as=bundle.name
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def known_user(user):
