@@ -16,6 +16,10 @@ class Band:
     lower: float | None  # ratio to London, inclusive
     upper: float | None  # exclusive
 
+    @property
+    def range_label(self) -> str:
+        return ratio_range_label(self)
+
 
 BANDS: tuple[Band, ...] = (
     Band(0, "much-lower", "much lower than London", "#5e3c99", None, 0.5),

@@ -4,6 +4,11 @@ Two counts are compared as rates with their exposures (households or residents).
 the total, the first count is binomial with p = e1 / (e1 + e2) when the two rates are equal, so
 the exact test is a binomial test. "Higher" or "lower" only when p < 0.05; otherwise "about the
 same as". Pure functions, no Django.
+
+The sentences say what the test measures (whether a difference is more than chance would
+explain), so they cannot be read against the map colour beside them, which measures how big
+the difference in rates is: a small ward can be coloured "higher" with no clear difference, a
+borough "about the same" and still statistically higher.
 """
 
 from dataclasses import dataclass
@@ -26,6 +31,12 @@ class Outcome(StrEnum):
             Outcome.LOWER: "lower than",
             Outcome.SAME: "about the same as",
         }[self]
+
+    def sentence(self, other: str) -> str:
+        """What the test found, in words that say it is a test of chance, not of size."""
+        if self == Outcome.SAME:
+            return f"No clear difference from {other}: the difference could be chance."
+        return f"Statistically {self.words} {other}: unlikely to be chance."
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,8 @@ class Side:
     exposure: float | None
     suppressed: bool = False
     available: bool = True
+    label: str = ""  # how a hidden figure is shown: "fewer than 5" or "not shown"
+    status: str = ""  # its status (crimestats.disclosure.Status), put on the sentence's element
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,7 @@ class Comparison:
     sentence: str
     numbers: str = ""
     p_value: float | None = None
+    hidden_status: str = ""  # status of the hidden figure a sentence names, if any
 
 
 def _numbers(this: Side, other: Side, *, noun: str, per: str, use_rates: bool) -> str:
@@ -92,9 +106,7 @@ def _numbers(this: Side, other: Side, *, noun: str, per: str, use_rates: bool) -
     return f"{this.count:,} {plural(noun, this.count)}; {other.name} {other.count:,}"
 
 
-def compare(
-    this: Side, other: Side, *, noun: str, per: str, use_rates: bool = True, label: str = ""
-) -> Comparison:
+def compare(this: Side, other: Side, *, noun: str, per: str, use_rates: bool = True) -> Comparison:
     """Compare this area's figure with another (a parent, or itself a year earlier).
 
     `use_rates` is False when both sides share a denominator (the same area a year earlier), so
@@ -107,7 +119,8 @@ def compare(
             return Comparison(
                 None,
                 f"No comparison with {other.name}: the figure for {side.name} is "
-                f"{label or 'not shown'}, so it is not compared.",
+                f"{side.label or 'not shown'}, so it is not compared.",
+                hidden_status=side.status,
             )
         if not side.exposure:
             return Comparison(
@@ -119,10 +132,9 @@ def compare(
         other_count=other.count,
         other_exposure=other.exposure,
     )
-    what = "the rate" if use_rates else "the number"
     return Comparison(
         test.outcome,
-        f"{what.capitalize()} is {test.outcome.words} {other.name}.",
+        test.outcome.sentence(other.name),
         _numbers(this, other, noun=noun, per=per, use_rates=use_rates),
         test.p_value,
     )

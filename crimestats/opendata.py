@@ -1,7 +1,10 @@
 """Open data: every figure of the current publication as CSV, JSON and GeoJSON, streamed.
 
-Values are exactly as the site shows them: a suppressed figure has no count, rate or band.
-Only the current publication is served: a built but unpublished one is not public.
+Values are exactly as the site shows them: a suppressed figure has no count, rate or band, and
+its status says which kind it is ("small": shown as "fewer than 5", 1 to 4; "withheld": "not
+shown", any size). Only the rows a publication has are served (wards and LSOAs have no single
+months or financial year to date). Only the current publication is served: a built but
+unpublished one is not public.
 """
 
 import csv
@@ -25,6 +28,7 @@ COLUMNS = (
     "period",
     "end_month",
     "shown_as",
+    "status",
     "count",
     "suppressed",
     "rate",
@@ -37,21 +41,54 @@ DICTIONARY = [
     ("category", "burglary, robbery or vehicle-offences (vehicle crime)."),
     (
         "period",
-        "month (one month), r12 (12 months to end_month), fytd (April to end_month), "
-        "fy (a whole April–March financial year).",
+        "r12 (the 12 months ending end_month) and fy (a whole April–March financial year) for "
+        "every level; for boroughs and London only, also month (one month) and fytd (April to "
+        "end_month). Wards and LSOAs have no single months or financial year to date: beside "
+        "the 12-month totals they would let a small number be worked out.",
     ),
     ("end_month", "Last month of the period, YYYY-MM."),
     (
         "shown_as",
-        "The figure as the site shows it: a number; “fewer than 5” for a small count; “not shown” "
-        "for a figure hidden so that a small count elsewhere cannot be worked out.",
+        "The figure as the site shows it: a number, “{small}” or “{withheld}” (see status).",
+    ),
+    (
+        "status",
+        "exact: the count is shown. small: shown as “{small}”, the count is {low} to {high}. "
+        "withheld: shown as “{withheld}”, {reason_tail}; it says nothing about its own size "
+        "(it may be 0, small or large).",
     ),
     ("count", "Crimes recorded; empty when suppressed."),
-    ("suppressed", "true when the count is hidden to protect victims (small numbers)."),
+    ("suppressed", "true when the count is not shown exactly: status small or withheld."),
     ("rate", "Per 1,000 households (burglary) or residents (others); empty when suppressed."),
     ("band", "Rate compared with London: " + "; ".join(b.key for b in BANDS) + "."),
 ]
 CHUNK = 5000
+
+
+def dictionary(policy: disclosure.Policy) -> list[tuple[str, str]]:
+    """The data dictionary, with the policy's own words for hidden figures."""
+    low, high = policy.small_range
+    reason = policy.withheld_reason
+    words = {
+        "small": policy.label,
+        "withheld": policy.withheld_label,
+        "low": low,
+        "high": high,
+        "reason_tail": reason.removeprefix(policy.withheld_label).lstrip(", ") or reason,
+    }
+    return [(name, meaning.format(**words)) for name, meaning in DICTIONARY]
+
+
+def _status(suppressed: bool, withheld: bool) -> disclosure.Status:
+    if not suppressed:
+        return disclosure.Status.EXACT
+    return disclosure.Status.WITHHELD if withheld else disclosure.Status.SMALL
+
+
+def _shown_as(status: disclosure.Status, count: int | None, policy: disclosure.Policy):
+    if status == disclosure.Status.EXACT:
+        return count
+    return policy.withheld_label if status == disclosure.Status.WITHHELD else policy.label
 
 
 class Echo:
@@ -87,7 +124,7 @@ def _rows(publication: Publication) -> Iterator[tuple]:
     )
     for row in rows.iterator(chunk_size=CHUNK):
         code, name, level, category, period, end, count, suppressed, rate, band, withheld = row
-        label = policy.withheld_label if withheld else policy.label
+        status = _status(suppressed, withheld)
         yield (
             code,
             name,
@@ -95,7 +132,8 @@ def _rows(publication: Publication) -> Iterator[tuple]:
             category,
             period,
             f"{end:%Y-%m}",
-            label if suppressed else count,
+            _shown_as(status, count, policy),
+            status.value,
             None if suppressed else count,
             suppressed,
             None if suppressed else rate,
@@ -107,7 +145,7 @@ def index(request: HttpRequest) -> HttpResponse:
     publication = Publication.objects.filter(is_current=True).first()
     context = {
         "publication": publication,
-        "dictionary": DICTIONARY,
+        "dictionary": dictionary(disclosure.Policy.from_settings()),
         "levels": [
             (Level.REGION, "London"),
             (Level.BOROUGH, "Borough"),
@@ -172,10 +210,11 @@ def figures_geojson(request: HttpRequest, pk: int, level: str) -> StreamingHttpR
     for area_id, category, period, count, suppressed, rate, band, withheld in rows.iterator(
         chunk_size=CHUNK
     ):
-        label = policy.withheld_label if withheld else policy.label
+        status = _status(suppressed, withheld)
         key = f"{category}_{period}"
         figures.setdefault(area_id, {})[key] = {
-            "shown_as": label if suppressed else count,
+            "shown_as": _shown_as(status, count, policy),
+            "status": status.value,
             "count": None if suppressed else count,
             "suppressed": suppressed,
             "rate": None if suppressed else rate,

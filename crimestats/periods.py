@@ -104,7 +104,16 @@ PERIOD_CHOICES = {
     Period.ROLLING_12: "Last 12 months",
     Period.FYTD: "Financial year to date",
     Period.MONTH: "Latest month",
+    Period.FINANCIAL_YEAR: "Last whole financial year",
 }
+
+
+def latest_end(period: Period, latest: date) -> date:
+    """The end month of the most recent period of this kind up to ``latest``: the latest month
+    itself, or for a whole financial year the last March on or before it."""
+    if period != Period.FINANCIAL_YEAR or is_valid_end(period, latest):
+        return latest
+    return add_months(financial_year_start(latest), -1)
 
 
 def parse_month(text: str) -> date:

@@ -19,8 +19,10 @@ from crimestats.comparisons import Comparison, Side, compare
 from crimestats.content_models import PageContent
 from crimestats.models import Category, Publication, PublishedFigure
 from crimestats.periods import Period, add_months, month_label, period_label
+from crimestats.services.protection import periods_for
 
 TREND_MONTHS = 24
+NO_DATA_STATUS = "no-data"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,17 @@ class Figure:
     withheld: bool = False  # hidden by secondary suppression: "not shown", not "fewer than 5"
 
     @property
+    def status(self) -> str:
+        """exact, small ("fewer than 5": 1 to 4), withheld ("not shown": any size) or no-data.
+
+        Pages put it on every figure's element, so what a label claims can be checked."""
+        if not self.available:
+            return NO_DATA_STATUS
+        if not self.suppressed:
+            return disclosure.Status.EXACT.value
+        return (disclosure.Status.WITHHELD if self.withheld else disclosure.Status.SMALL).value
+
+    @property
     def count_label(self) -> str:
         if not self.available:
             return "no data"
@@ -43,6 +56,17 @@ class Figure:
             policy = disclosure.Policy.from_settings()
             return policy.withheld_label if self.withheld else policy.label
         return f"{self.count:,}"
+
+    @property
+    def note(self) -> str:
+        """Why a hidden figure is not shown; a withheld one says nothing about its own size."""
+        if not self.suppressed:
+            return ""
+        policy = disclosure.Policy.from_settings()
+        if self.withheld:
+            return policy.withheld_reason
+        low, high = policy.small_range
+        return f"{low} to {high}: small numbers are not shown exactly, to protect victims"
 
     @property
     def rate_label(self) -> str:
@@ -53,10 +77,10 @@ class Figure:
 
     @property
     def fill(self) -> str:
-        """The key of the map fill: a band, hatched, or no data."""
+        """The key of the map fill: a band, a pattern for each kind of hidden figure, or no data."""
         if self.suppressed:
-            return "suppressed"
-        return self.band.key if self.band else "no-data"
+            return self.status
+        return self.band.key if self.band else NO_DATA_STATUS
 
 
 NO_DATA = Figure(count=None, suppressed=False, rate=None, band=None, available=False)
@@ -112,6 +136,14 @@ class Trend:
     def max_count(self) -> int:
         return max([p.figure.count or 0 for p in self.points] + [1])
 
+    @property
+    def statuses(self) -> set[str]:
+        return {p.figure.status for p in self.points}
+
+    @property
+    def has_gaps(self) -> bool:
+        return len(self.points) < TREND_MONTHS
+
 
 @dataclass
 class AreaView:
@@ -136,6 +168,37 @@ class AreaView:
     long_run: list[TrendPoint] = field(default_factory=list)
     team: SaferNeighbourhoodTeam | None = None
     content: dict[str, list[PageContent]] = field(default_factory=dict)
+    notice: str = ""  # e.g. why the period asked for is not the one shown
+
+    def _hatch_scale(self, width_px: int, height_px: int) -> str:
+        """How much to scale the 8-unit hatching so it is about 8 pixels apart on a map drawn
+        in metres and shown about ``width_px`` by ``height_px`` (not a grey blur)."""
+        _, _, width, height = (float(v) for v in self.view_box.split())
+        return f"{max(width / width_px, height / height_px, 0.01):.2f}"
+
+    @property
+    def hatch_scale(self) -> str:
+        return self._hatch_scale(900, 540)
+
+    @property
+    def embed_hatch_scale(self) -> str:
+        return self._hatch_scale(380, 256)
+
+    @property
+    def map_statuses(self) -> set[str]:
+        """The kinds of figure on the map, so its key lists each kind that appears."""
+        return {shape.figure.status for shape in self.map_areas}
+
+    @property
+    def long_run_statuses(self) -> set[str]:
+        return {point.figure.status for point in self.long_run}
+
+    @property
+    def statuses(self) -> set[str]:
+        """Every kind of figure the page shows: headlines (with a year earlier), map, trend."""
+        shown = {f.status for h in self.headlines for f in (h.figure, h.last_year)}
+        trend = self.trend.statuses if self.trend else set()
+        return shown | self.map_statuses | trend | self.long_run_statuses
 
     @property
     def headline(self) -> Headline | None:
@@ -287,14 +350,13 @@ def _comparisons(
     category: Category,
 ) -> list[Comparison]:
     noun, per = category.public_name, category.get_denominator_display()
-    label = disclosure.Policy.from_settings().label
     this = _side(area.name, figure)
     result = [
-        compare(this, _side(parent.name, parent_figure), noun=noun, per=per, label=label)
+        compare(this, _side(parent.name, parent_figure), noun=noun, per=per)
         for parent, parent_figure in parents
     ]
     before = _side("a year earlier", last_year)
-    result.append(compare(this, before, noun=noun, per=per, use_rates=False, label=label))
+    result.append(compare(this, before, noun=noun, per=per, use_rates=False))
     return result
 
 
@@ -306,38 +368,41 @@ def _side(name: str, figure: Figure) -> Side:
         exposure=figure.exposure,
         suppressed=figure.suppressed,
         available=figure.available,
+        label=figure.count_label if figure.suppressed else "",
+        status=figure.status,
     )
+
+
+def trend_period(level: str) -> Period:
+    """Single months where the level publishes them (boroughs, London); elsewhere the 12 months
+    ending each month, as ONS shows police recorded crime for small areas."""
+    return Period.MONTH if Period.MONTH in periods_for(level) else Period.ROLLING_12
 
 
 def _trend(
     *, area: Area, category: Category, end: date, figures: dict[Key, Figure]
 ) -> Trend | None:
-    """24 monthly figures; rolling 12-month totals at LSOA level or where many months are hidden.
+    """The last 24 end months of the level's trend series, ending at ``end``.
 
     Months the Met has not published are left out; each point keeps its place on the time axis.
     """
+    period = trend_period(area.level)
     ends = [add_months(end, -i) for i in reversed(range(TREND_MONTHS))]
-
-    def series(period: Period) -> list[TrendPoint]:
-        return [
-            TrendPoint(e, month_label(e), figures[(area.pk, category.pk, period.value, e)], i)
-            for i, e in enumerate(ends)
-            if (area.pk, category.pk, period.value, e) in figures
-        ]
-
-    monthly = series(Period.MONTH)
-    hidden = sum(p.figure.suppressed for p in monthly)
-    if monthly and area.level != Level.LSOA and hidden * 3 <= len(monthly):
-        return Trend(Period.MONTH, "Crimes recorded each month", monthly)
-    rolling = series(Period.ROLLING_12)
-    if not rolling:
+    points = [
+        TrendPoint(e, month_label(e), figures[(area.pk, category.pk, period.value, e)], i)
+        for i, e in enumerate(ends)
+        if (area.pk, category.pk, period.value, e) in figures
+    ]
+    if not points:
         return None
+    if period == Period.MONTH:
+        return Trend(period, "Crimes recorded each month", points)
     return Trend(
-        Period.ROLLING_12,
-        "Crimes recorded in the 12 months to each month",
-        rolling,
-        note="Single months here are small numbers, often not shown exactly, so the trend "
-        "shows rolling 12-month totals instead.",
+        period,
+        "Crimes recorded in the 12 months ending each month",
+        points,
+        note="Single months are not published for areas this small: each point is the total "
+        "for the 12 months ending that month.",
     )
 
 
@@ -363,10 +428,16 @@ def area_view(
     categories: list[Category],
     period: Period,
     end: date,
+    latest: date | None = None,
     map_key: str = "",
     with_trend: bool = True,
 ) -> AreaView:
-    """One area's figures for every shown category, its parents', its map, trend and text."""
+    """One area's figures for every shown category, its parents', its map, trend and text.
+
+    ``end`` is the period's end month; the trend runs to ``latest`` (default ``end``), the
+    latest month published, even when the period shown is an earlier financial year.
+    """
+    latest = latest or end
     ancestors = _ancestors(area)
     map_key = map_key or map_keys(area.level)[0]
     shapes = display_shapes(areas=_map_members(area, map_key))
@@ -387,10 +458,10 @@ def area_view(
         condition |= Q(
             area_id=area.pk,
             category=category,
-            period__in=[Period.MONTH.value, Period.ROLLING_12.value],
-            end_month__gt=add_months(end, -TREND_MONTHS),
-            end_month__lte=end,
-        ) | Q(area_id=area.pk, category=category, period="fy")
+            period=trend_period(area.level).value,
+            end_month__gt=add_months(latest, -TREND_MONTHS),
+            end_month__lte=latest,
+        ) | Q(area_id=area.pk, category=category, period=Period.FINANCIAL_YEAR.value)
     figures = _figure_rows(publication=publication, condition=condition)
 
     def get(area_id: int, cat: Category, when: date = end) -> Figure:
@@ -434,7 +505,7 @@ def area_view(
         (
             TrendPoint(e, period_label(Period.FINANCIAL_YEAR, e), f)
             for (a, c, p, e), f in figures.items()
-            if a == area.pk and c == category.pk and p == "fy"
+            if a == area.pk and c == category.pk and p == Period.FINANCIAL_YEAR.value
         ),
         key=lambda point: point.end,
     )
@@ -455,7 +526,7 @@ def area_view(
         view_box=_view_box(shapes),
         map_key=map_key,
         headlines=headlines,
-        trend=_trend(area=area, category=category, end=end, figures=figures)
+        trend=_trend(area=area, category=category, end=latest, figures=figures)
         if with_trend
         else None,
         long_run=long_run,

@@ -13,7 +13,7 @@ from areas.models import Level
 from crimestats import selectors
 from crimestats.bands import BANDS, NO_DATA_COLOUR, ratio_range_label
 from crimestats.disclosure import Policy
-from crimestats.periods import DEFAULT_PERIOD, PERIOD_CHOICES, Period
+from crimestats.periods import DEFAULT_PERIOD, PERIOD_CHOICES, Period, latest_end, period_label
 from crimestats.services.protection import periods_for
 
 LONDON_CODE = "E12000007"
@@ -27,13 +27,31 @@ class BadParameter(Exception):
         self.name, self.value, self.choices = name, value, choices
 
 
+LEVEL_PLURALS = {Level.WARD: "wards", Level.LSOA: "neighbourhoods (LSOAs)"}
+
+
 def period_choices(level: str) -> dict[Period, str]:
-    """The periods an area's page offers: LSOAs publish no single months."""
+    """The periods an area's page offers: what its level publishes (wards and LSOAs only the
+    12 months to a month and whole financial years)."""
     return {p: label for p, label in PERIOD_CHOICES.items() if p in periods_for(level)}
 
 
+def unpublished_period_notice(period: Period, level: str) -> str:
+    """Why a period the site has (a month, the financial year to date) is not shown here."""
+    return (
+        f"“{PERIOD_CHOICES[period]}” figures are not published for "
+        f"{LEVEL_PLURALS.get(level, level + 's')}: in areas this small, single months or the "
+        "financial year to date beside the 12-month totals would let a small number be worked "
+        f"out. Showing the {PERIOD_CHOICES[DEFAULT_PERIOD].lower()} instead."
+    )
+
+
 def _choose(request: HttpRequest, categories, level: str):
-    """Category, period and map asked for in the query string; a bad one is a 400, not a 500."""
+    """Category, period and map asked for in the query string; a bad one is a 400, not a 500.
+
+    A period the site publishes, but not at this level (a ward's latest month, say, from an
+    old link), shows the default view with a notice saying why.
+    """
     by_slug = {c.slug: c for c in categories}
     default_crime = (
         DEFAULT_CATEGORY_SLUG if DEFAULT_CATEGORY_SLUG in by_slug else categories[0].slug
@@ -43,6 +61,10 @@ def _choose(request: HttpRequest, categories, level: str):
         raise BadParameter("crime", crime, {c.slug: c.public_name for c in categories})
     period = request.GET.get("period", DEFAULT_PERIOD.value)
     choices = period_choices(level)
+    notice = ""
+    if period in PERIOD_CHOICES and Period(period) not in choices:
+        notice = unpublished_period_notice(Period(period), level)
+        period = DEFAULT_PERIOD.value
     if period not in {p.value for p in choices}:
         raise BadParameter("period", period, {p.value: label for p, label in choices.items()})
     keys = selectors.map_keys(level)
@@ -50,7 +72,7 @@ def _choose(request: HttpRequest, categories, level: str):
     if map_key not in keys:
         choices = {k: label for k, label, _ in selectors.MAP_CHOICES[level]}
         raise BadParameter("map", map_key, choices)
-    return by_slug[crime], Period(period), map_key, default_crime
+    return by_slug[crime], Period(period), map_key, default_crime, notice
 
 
 def _query(*, crime: str, period: str, map_key: str, default_crime: str, default_map: str) -> str:
@@ -88,7 +110,7 @@ def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict
     if publication is None or not categories:
         return render(request, "crimestats/no_data.html", status=503)
     try:
-        category, period, map_key, default_crime = _choose(request, categories, area.level)
+        category, period, map_key, default_crime, notice = _choose(request, categories, area.level)
     except BadParameter as error:
         context = {"error": error, "path": request.path}
         return render(request, "crimestats/bad_parameter.html", context, status=400)
@@ -98,10 +120,12 @@ def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict
         category=category,
         categories=categories,
         period=period,
-        end=publication.latest_month,
+        end=latest_end(period, publication.latest_month),
+        latest=publication.latest_month,
         map_key=map_key,
         with_trend=with_trend,
     )
+    view.notice = notice
     default_map = selectors.map_keys(area.level)[0]
     base = area.get_absolute_url()
 
@@ -114,6 +138,7 @@ def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict
             default_map=default_map,
         )
 
+    policy = Policy.from_settings()
     view.map_options = [
         selectors.MapOption(key, label, url(key=key), key == map_key)
         for key, label, _ in selectors.MAP_CHOICES[area.level]
@@ -123,12 +148,19 @@ def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict
         "publication": publication,
         "bands": [(band, ratio_range_label(band)) for band in BANDS],
         "no_data_colour": NO_DATA_COLOUR,
-        "suppressed_label": Policy.from_settings().label,
+        "small_label": policy.label,
+        "small_range": "{} to {}".format(*policy.small_range),
+        "withheld_label": policy.withheld_label,
+        "withheld_reason": policy.withheld_reason,
         "period_choices": period_choices(area.level),
         "canonical": url(),
         "crime_links": [(c, url(crime=c.slug), c == category) for c in categories],
         "period_links": [
-            (label, url(period_value=p.value), p == period)
+            (
+                _period_link_label(p, label, publication.latest_month),
+                url(period_value=p.value),
+                p == period,
+            )
             for p, label in period_choices(area.level).items()
         ],
         "feedback_page": request.get_full_path(),
@@ -136,6 +168,13 @@ def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict
         "tile_url": settings.TILE_URL,
         "tile_attribution": settings.TILE_ATTRIBUTION,
     }
+
+
+def _period_link_label(period: Period, label: str, latest) -> str:
+    """A whole financial year is named by its years ("Financial year 2024/25")."""
+    if period == Period.FINANCIAL_YEAR:
+        return period_label(period, latest_end(period, latest)).capitalize()
+    return label
 
 
 def _render_area(request: HttpRequest, area) -> HttpResponse:
@@ -194,6 +233,7 @@ def _map_geojson(request: HttpRequest, area) -> HttpResponse:
     for shape in view.map_areas:
         figure = shape.figure
         fill = "url" if figure.suppressed else figure.band.colour if figure.band else NO_DATA_COLOUR
+        # "status" tells "fewer than 5" (small) from "not shown" (withheld); "note" says why.
         features.append(
             {
                 "type": "Feature",
@@ -203,6 +243,8 @@ def _map_geojson(request: HttpRequest, area) -> HttpResponse:
                     "name": shape.name,
                     "url": shape.url,
                     "shown_as": figure.count_label,
+                    "status": figure.status,
+                    "note": figure.note,
                     "rate": figure.rate_label,
                     "band": figure.band.words if figure.band else "",
                     "fill": fill,
@@ -211,7 +253,10 @@ def _map_geojson(request: HttpRequest, area) -> HttpResponse:
                 },
             }
         )
-    return JsonResponse({"type": "FeatureCollection", "features": features})
+    collection = {"type": "FeatureCollection", "period": view.period_label, "features": features}
+    if view.notice:
+        collection["notice"] = view.notice
+    return JsonResponse(collection)
 
 
 @direct_reads

@@ -24,15 +24,35 @@
     document.head.appendChild(script);
   }
 
-  /* Hidden figures are hatched, as on the simple map and in the legend: Leaflet's SVG gets a
-     copy of the simple map's pattern (a pattern in a hidden SVG does not paint). */
+  /* Hidden figures are hatched, as on the simple map and in the legend ("fewer than 5"
+     hatched, "not shown" cross-hatched): Leaflet's SVG gets a copy of the simple map's patterns
+     (a pattern in a hidden SVG does not paint), each id prefixed with "leaflet-" and without the
+     simple map's scaling from metres. */
+  var PATTERNS = { small: "url(#leaflet-hatch)", withheld: "url(#leaflet-withheld-hatch)" };
+
   function hatch(container) {
     var defs = figure.querySelector("svg.choropleth defs");
     var svg = container.querySelector(".leaflet-overlay-pane svg");
     if (!defs || !svg) return;
     var copy = defs.cloneNode(true);
-    copy.querySelector("pattern").id = "leaflet-hatch";
+    Array.prototype.forEach.call(copy.querySelectorAll("pattern"), function (pattern) {
+      pattern.id = "leaflet-" + pattern.id;
+      pattern.setAttribute("patternTransform", "rotate(45)"); /* Leaflet draws in pixels */
+    });
     svg.insertBefore(copy, svg.firstChild);
+  }
+
+  /* The tooltip is built from text nodes: names and words come from the data, never as HTML. */
+  function tooltip(p) {
+    var box = document.createElement("span");
+    var name = document.createElement("strong");
+    name.textContent = p.name;
+    box.appendChild(name);
+    /* A withheld figure says why it is not shown ("not shown, so that ..."), never "fewer than". */
+    var words = ": " + (p.status === "withheld" && p.note ? p.note : p.shown_as);
+    if (p.band) words += ", " + p.band;
+    box.appendChild(document.createTextNode(words));
+    return box;
   }
 
   function draw(data) {
@@ -52,12 +72,12 @@
           color: "#0b0c0c",
           weight: p.focus ? 3 : 1,
           fillOpacity: 1,
-          fillColor: p.suppressed ? "url(#leaflet-hatch)" : p.fill
+          fillColor: PATTERNS[p.status] || p.fill
         };
       },
       onEachFeature: function (feature, shape) {
         var p = feature.properties;
-        shape.bindTooltip(p.name + ": " + p.shown_as + (p.band ? ", " + p.band : ""));
+        shape.bindTooltip(tooltip(p));
         shape.on("click", function () { window.location.href = p.url; });
       }
     }).addTo(map);

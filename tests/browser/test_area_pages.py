@@ -18,7 +18,8 @@ PAGES = {
     "borough": "/borough/E09000017/hillingdon/",
     "borough-lsoas": "/borough/E09000017/hillingdon/?map=lsoas&crime=robbery",
     "ward": WARD,
-    "ward-fytd-vehicle": WARD + "?crime=vehicle-offences&period=fytd",
+    "ward-fy-vehicle": WARD + "?crime=vehicle-offences&period=fy",
+    "ward-month-notice": WARD + "?crime=robbery&period=month",
     "lsoa": "/lsoa/E01002473/hillingdon-001a/",
     "search": "/search/?q=heathrw",
     "search-unknown": "/search/?q=ZZ99+9ZZ",
@@ -146,15 +147,68 @@ def test_leaflet_enhancement_loads_locally(site, page, screenshots):
     page.screenshot(path=screenshots / "ward-leaflet.png", full_page=False)
 
 
-def test_leaflet_map_hatches_hidden_figures_like_the_simple_map(site, page, screenshots):
-    page.goto(site + WARD + "?crime=robbery&period=month")
-    hatched = page.locator('svg.choropleth path[fill="url(#hatch)"]').count()
-    assert hatched > 0  # single months of robbery: some neighbours' figures are hidden
+def _withheld_ward() -> tuple[str, str]:
+    """A ward page whose map shows a withheld figure (the latest 12 months), and its crime."""
+    from crimestats.models import PublishedFigure
+    from crimestats.selectors import current_publication
+
+    publication = current_publication()
+    figure = (
+        PublishedFigure.objects.of(publication)
+        .filter(
+            withheld=True,
+            area__level="ward",
+            area__boundary_set__is_current=True,
+            period="r12",
+            end_month=publication.latest_month,
+        )
+        .select_related("area", "category")
+        .order_by("area__code")
+        .first()
+    )
+    assert figure is not None, "expected a withheld ward figure in the latest 12 months"
+    return figure.area.get_absolute_url() + f"?crime={figure.category.slug}", figure.area.name
+
+
+@pytest.mark.parametrize(("kind", "fill"), [("hatch", "small"), ("withheld-hatch", "withheld")])
+def test_leaflet_map_hatches_hidden_figures_like_the_simple_map(
+    site, page, screenshots, kind, fill
+):
+    url = _withheld_ward()[0] if fill == "withheld" else "/?map=wards&crime=robbery"
+    page.goto(site + url)
+    hatched = page.locator(f'svg.choropleth path[fill="url(#{kind})"]').count()
+    assert hatched > 0
     page.get_by_role("button", name="Pan and zoom this map").click()
     page.wait_for_selector(".leaflet-map path.leaflet-interactive")
-    assert page.locator('.leaflet-map path[fill="url(#leaflet-hatch)"]').count() == hatched
-    assert page.locator(".leaflet-map pattern#leaflet-hatch").count() == 1
-    page.screenshot(path=screenshots / "ward-leaflet-hatched.png", full_page=False)
+    assert page.locator(f'.leaflet-map path[fill="url(#leaflet-{kind})"]').count() == hatched
+    assert page.locator(f".leaflet-map pattern#leaflet-{kind}").count() == 1
+    page.screenshot(path=screenshots / f"leaflet-{fill}.png", full_page=False)
+
+
+def test_leaflet_tooltip_of_a_withheld_area_says_not_shown(site, page, screenshots):
+    url, name = _withheld_ward()
+    page.goto(site + url)
+    page.get_by_role("button", name="Pan and zoom this map").click()
+    page.wait_for_selector(".leaflet-map path.leaflet-interactive")
+    withheld = page.locator('.leaflet-map path[fill="url(#leaflet-withheld-hatch)"]')
+    assert withheld.count() >= 1
+    tips = []
+    for i in range(withheld.count()):
+        withheld.nth(i).dispatch_event("mouseover")
+        tip = page.locator(".leaflet-tooltip")
+        tip.last.wait_for()
+        tips.append(tip.last.inner_text())
+        withheld.nth(i).dispatch_event("mouseout")
+    assert any(t.startswith(f"{name}: not shown") for t in tips), tips
+    for text in tips:
+        assert "not shown, so that a small number elsewhere cannot be worked out" in text
+        assert "fewer than" not in text
+    # Names are text, never markup: the tooltip holds one <strong> and text nodes.
+    withheld.first.dispatch_event("mouseover")
+    assert page.locator(".leaflet-tooltip strong").last.inner_text() in {
+        t.split(": ")[0] for t in tips
+    }
+    page.screenshot(path=screenshots / "leaflet-withheld-tooltip.png", full_page=False)
 
 
 def test_use_my_location_only_when_asked(site, browser):

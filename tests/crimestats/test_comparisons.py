@@ -53,7 +53,23 @@ def test_sentence_shows_both_numbers():
     london = Side("London", 24000, 6.9, 3478260)
     result = compare(ward, london, noun="burglary", per="households")
     assert result.numbers == "31 burglaries (8.2 per 1,000 households); London 6.9"
-    assert result.sentence == f"The rate is {result.outcome.words} London."
+    assert result.outcome == Outcome.SAME  # 31 crimes: 8.2 against 6.9 could be chance
+    assert result.sentence == "No clear difference from London: the difference could be chance."
+
+
+def test_sentences_say_what_the_test_measures_not_the_size():
+    # Hillingdon's vehicle crime: 11.9 against London's 9.9 is in the "about the same" colour
+    # band, and the test says the difference is more than chance: neither sentence may read as
+    # "about the same".
+    assert Outcome.HIGHER.sentence("London") == (
+        "Statistically higher than London: unlikely to be chance."
+    )
+    assert Outcome.LOWER.sentence("a year earlier") == (
+        "Statistically lower than a year earlier: unlikely to be chance."
+    )
+    same = Outcome.SAME.sentence("Hillingdon")
+    assert same == "No clear difference from Hillingdon: the difference could be chance."
+    assert "about the same" not in same
 
 
 def test_last_year_compares_counts():
@@ -65,10 +81,21 @@ def test_last_year_compares_counts():
 
 
 def test_no_comparison_for_hidden_or_missing_figures():
-    hidden = Side("Mile End", None, None, 3780, suppressed=True)
+    small = Side(
+        "Mile End", None, None, 3780, suppressed=True, label="fewer than 5", status="small"
+    )
     london = Side("London", 24000, 6.9, 3478260)
-    result = compare(hidden, london, noun="burglary", per="households", label="fewer than 5")
-    assert result.outcome is None and "fewer than 5" in result.sentence
+    result = compare(small, london, noun="burglary", per="households")
+    assert result.outcome is None and result.hidden_status == "small"
+    assert result.sentence == (
+        "No comparison with London: the figure for Mile End is fewer than 5, so it is not compared."
+    )
+    withheld = Side("a year earlier", None, None, 3780, suppressed=True, label="not shown")
+    result = compare(Side("Mile End", 31, 8.2, 3780), withheld, noun="burglary", per="households")
+    assert "a year earlier is not shown" in result.sentence and "fewer" not in result.sentence
+    # A hidden side that does not say how it is shown is "not shown", never "fewer than 5".
+    bare = Side("Bow", None, None, 3000, suppressed=True)
+    assert "Bow is not shown" in compare(bare, london, noun="burglary", per="households").sentence
     missing = Side("a year earlier", None, None, None, available=False)
     result = compare(london, missing, noun="burglary", per="households")
     assert result.outcome is None and "no figures" in result.sentence

@@ -58,7 +58,10 @@ def test_ward_page_shows_published_figures_for_its_map(london, client):
             period="r12",
             end_month=publication.latest_month,
         )
-        expected = "fewer than 5" if figure.suppressed else f"{figure.count:,}"
+        if figure.withheld:
+            expected = "not shown"
+        else:
+            expected = "fewer than 5" if figure.suppressed else f"{figure.count:,}"
         assert text == expected
 
 
@@ -97,10 +100,21 @@ def test_london_page_lists_boroughs(london, client):
     assert len(codes) == 33 and all(code.startswith("E09") for code in codes)
 
 
-def test_lsoa_pages_offer_no_single_months(london, client):
-    lsoa = Area.objects.filter(level=Level.LSOA, boundary_set__is_current=True).first()
-    page = client.get(lsoa.get_absolute_url())
-    assert page.status_code == 200 and b"period=month" not in page.content
-    assert client.get(lsoa.get_absolute_url() + "?period=month").status_code == 400
-    ward = Area.objects.filter(level=Level.WARD, boundary_set__is_current=True).first()
-    assert b"period=month" in client.get(ward.get_absolute_url()).content
+@pytest.mark.parametrize("level", [Level.WARD, Level.LSOA])
+def test_small_area_pages_offer_no_single_months_or_year_to_date(london, client, level):
+    """Wards and LSOAs publish 12-month totals and whole financial years only; an old link to a
+    month or the financial year to date shows the default view with a notice."""
+    area = Area.objects.filter(level=level, boundary_set__is_current=True).order_by("code").first()
+    url = area.get_absolute_url()
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"period=month" not in page.content and b"period=fytd" not in page.content
+    assert b"?period=fy" in page.content
+    for period in ("month", "fytd"):
+        response = client.get(url, {"period": period})
+        assert response.status_code == 200
+        soup = _soup(response)
+        assert "not published for" in soup.select_one(".notice").get_text()
+        assert soup.find("link", rel="canonical")["href"] == "http://testserver" + url
+    borough = client.get("/borough/E09000017/hillingdon/").content
+    assert b"period=month" in borough and b"period=fytd" in borough

@@ -41,7 +41,8 @@ def test_open_data_csv_has_every_figure_and_hides_suppressed(london, client):
     assert len(rows) == PublishedFigure.objects.filter(block__publications=publication).count()
     hidden = [r for r in rows if r["suppressed"] == "true"]
     assert hidden and all(r["count"] == "" and r["rate"] == "" for r in hidden)
-    assert all(r["shown_as"] in ("fewer than 5", "not shown") for r in hidden)
+    words = {"small": "fewer than 5", "withheld": "not shown"}
+    assert all(r["shown_as"] == words[r["status"]] for r in hidden)
     assert client.get(f"/data/{publication.pk + 1000}/figures.csv").status_code == 404
 
 
