@@ -34,6 +34,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from itertools import repeat
+from math import ceil
+from math import floor as floor_
 from time import perf_counter
 
 from crimestats import audit as lp
@@ -170,6 +172,23 @@ class Table:
     sums: list[tuple[Hashable, tuple[Hashable, ...]]] = field(default_factory=list)
     # which block (one add_unknowns or add_months call: one series) each unknown came from
     blocks: list[int] = field(default_factory=list)
+    # what is true of the unknowns besides the published figures, whatever protection does: the
+    # exact relations between levels (crimestats/relations.py), as bounds on sums
+    facts: list[lp.Known] = field(default_factory=list)
+
+    def add_fact(
+        self,
+        key: Hashable,
+        terms: Sequence[int],
+        *,
+        lower: float,
+        upper: float,
+        coefs: Sequence[float] | None = None,
+    ) -> None:
+        """``lower <= sum(coef * unknown) <= upper`` holds (fact keys are never plain ints)."""
+        self.facts.append(
+            lp.Known(("fact", key), tuple(terms), lower, upper, tuple(coefs) if coefs else None)
+        )
 
     def add_unknowns(self, counts: Iterable[int], *, block: int | None = None) -> list[int]:
         """New unknowns with their true counts, in a new block unless one is given."""
@@ -252,7 +271,7 @@ class Table:
             blocks = {block_of[t] for t in cell.terms}
             if len(blocks) == 1:
                 local[blocks.pop()].append(cell)
-        if sum(len(cells) for cells in local.values()) == len(self.cells):
+        if not self.facts and sum(len(cells) for cells in local.values()) == len(self.cells):
             return []  # nothing joins blocks: nothing to gain from stages
         tables = []
         for cells in local.values():
@@ -307,19 +326,25 @@ def default_cost(value: int, status: Status, cells: Sequence[Cell]) -> float:
 
 
 @dataclass(frozen=True)
-class _WeightedCost:
-    weights: Mapping[Period, float]
-    base: CostFn
+class RecencyCost:
+    """What withholding a figure loses, for cell keys ``(..., period, end)``: the default view
+    (rolling 12 months to ``latest``) almost never, other recent figures more than old ones, and
+    rolling 12 months more than the long-run financial years. Picklable, for protect_many."""
+
+    latest: date
+    default_view: float = 10_000.0
+
+    def weight(self, key: Hashable) -> float:
+        period, end = key[-2], key[-1]
+        age = (self.latest.year - end.year) * 12 + self.latest.month - end.month
+        if period == Period.ROLLING_12 and age <= 0:
+            return self.default_view
+        recent = 2.0 ** (-max(age, 0) / 12)
+        return 1.0 + 8.0 * recent if period == Period.ROLLING_12 else 0.5 + 4.0 * recent
 
     def __call__(self, value: int, status: Status, cells: Sequence[Cell]) -> float:
-        weight = max(self.weights.get(cell.key[-2], 1.0) for cell in cells)
-        return weight * self.base(value, status, cells)
-
-
-def weighted_cost(weights: Mapping[Period, float], base: CostFn = default_cost) -> CostFn:
-    """A cost that values some periods more (e.g. rolling 12 months, the default view), for
-    cell keys that hold their period as ``(..., period, end)``. Picklable, for protect_many."""
-    return _WeightedCost(dict(weights), base)
+        weight = max(self.weight(cell.key) for cell in cells)
+        return weight * default_cost(value, status, cells)
 
 
 @dataclass
@@ -475,6 +500,7 @@ def _problem(
     table: Table, groups: list[_Group], checks: list[lp.Check], policy: Policy
 ) -> lp.Problem:
     knowns = [k for i, g in enumerate(groups) if (k := _known(i, g, policy)) is not None]
+    knowns += table.facts
     low, high = policy.small_range
     return lp.Problem(
         n_unknowns=len(table.truth),
@@ -592,7 +618,10 @@ def protect(
     early = _protect_sums(table, groups, policy, price)
     _drop_crowded_labels(groups)
     checks = [lp.Check(g, group.terms) for g, group in enumerate(groups) if group.sensitive]
-    checks = with_earlier_targets(checks, table, policy=policy, engine=engine)
+    checks, bound = fixed_targets(checks, table, policy=policy, engine=engine)
+    for g in bound:
+        if groups[g].withholdable:
+            groups[g].status = Status.WITHHELD  # "fewer than 5" would narrow it further
     # The audit is built with the first pass's withholdings undone, then redone in it, so that
     # the last step of the repair may publish them again when they turn out not to be needed.
     for g, status in early:
@@ -652,7 +681,7 @@ def _repair(
             if result.passed:
                 break
             low, high = result.low_failed, result.high_failed
-            options = [g for g in result.relax if groups[g].withholdable]
+            options = [g for g in result.relax if isinstance(g, int) and groups[g].withholdable]
             if not options:
                 failures.append(result)
                 failed.add(result.id)
@@ -697,8 +726,8 @@ def _restore_unneeded(
 def _keyed(result: lp.CheckResult, table: Table, groups: list[_Group]) -> lp.CheckResult:
     """A failure with cell keys instead of group numbers, for reports."""
 
-    def key(g: int) -> Hashable:
-        return table.cells[groups[g].cells[0]].key
+    def key(g: Hashable) -> Hashable:
+        return table.cells[groups[g].cells[0]].key if isinstance(g, int) else g
 
     return replace(
         result,
@@ -844,12 +873,13 @@ def protect_many(
         yield from pool.map(_protect_one, jobs, repeat(policy), repeat(cost), chunksize=chunk)
 
 
-def earlier_knowns(table: Table, *, policy: Policy) -> list[lp.Known]:
-    """What earlier releases (the fixed cells) published, as the LP reads it."""
+def fixed_knowns(table: Table, *, policy: Policy) -> list[lp.Known]:
+    """What protection cannot change: earlier publications' figures (the fixed cells), figures
+    at levels the policy does not protect, and the relations that hold in the data."""
     low, high = policy.small_range
-    knowns = []
+    knowns = list(table.facts)
     for cell in table.cells:
-        if cell.fixed == Status.EXACT or (cell.fixed and cell.level not in policy.levels):
+        if cell.fixed == Status.EXACT or (cell.level not in policy.levels):
             value = table.value(cell)
             knowns.append(lp.Known(cell.key, cell.terms, value, value))
         elif cell.fixed == Status.SMALL:
@@ -857,32 +887,35 @@ def earlier_knowns(table: Table, *, policy: Policy) -> list[lp.Known]:
     return knowns
 
 
-def with_earlier_targets(
+def fixed_targets(
     checks: list[lp.Check], table: Table, *, policy: Policy, engine: str = "auto"
-) -> list[lp.Check]:
-    """Checks that need only keep what earlier releases left open.
+) -> tuple[list[lp.Check], list[Hashable]]:
+    """Checks for figures that what cannot change already bounds, and their ids.
 
-    A figure already narrowed by what was published before (its earlier months, exact in the
-    last publication, add up to 2, so a new 12-month total is at least 2) cannot be widened
-    again: this publication must not narrow it further, but no withholding now can reach 1.
-    Each check's target is 1..threshold-1 cut to the range the earlier figures alone allow.
+    Earlier publications stay public: when they (with the relations and exact figures) already
+    leave a small figure less than the whole of 1..threshold-1 (earlier months known to add up
+    to 2, so a new 12-month total is at least 2), no withholding now can widen it again. Such a
+    figure must not be narrowed any further: its check's target becomes that range, reaching up
+    to the threshold (so "fewer than <threshold>" would narrow it, and it is withheld without
+    that label), rounded inward to whole numbers. Every other check keeps 1..threshold-1.
     """
-    earlier = earlier_knowns(table, policy=policy)
-    if not earlier or not checks:
-        return checks
+    fixed = fixed_knowns(table, policy=policy)
+    if not fixed or not checks:
+        return checks, []
     low, high = policy.small_range
-    problem = lp.Problem(len(table.truth), earlier, checks, low, high, truth=table.truth)
-    bounds = {r.id: r for r in lp.audit(problem, engine=engine).results}
-    result = []
+    problem = lp.Problem(len(table.truth), fixed, checks, low, high, truth=table.truth)
+    ranges = {r.id: r for r in lp.audit(problem, engine=engine).results}
+    result, bound = [], []
     for check in checks:
-        found = bounds[check.id]
+        found = ranges[check.id]
         if found.passed:
             result.append(check)
             continue
-        target_low = max(low, found.low) if found.low_failed else low
-        target_high = min(high, found.high) if found.high_failed else high
-        result.append(replace(check, target=(target_low, target_high)))
-    return result
+        floor = max(low, ceil(found.low - lp.TOL)) if found.low_failed else low
+        top = min(policy.threshold, floor_(found.high + lp.TOL)) if found.high_failed else None
+        result.append(replace(check, target=(floor, policy.threshold if top is None else top)))
+        bound.append(check.id)
+    return result, bound
 
 
 def _protect_table(table: Table, policy: Policy, cost: CostFn) -> Protection:
@@ -933,7 +966,8 @@ def audit_problem(
             knowns.append(lp.Known(cell.key, cell.terms, low, high))
         if (check_prior or cell.fixed is None) and is_small(value, level=cell.level, policy=policy):
             checks.append(lp.Check(cell.key, cell.terms))
-    checks = with_earlier_targets(checks, table, policy=policy)
+    checks, _ = fixed_targets(checks, table, policy=policy)
+    knowns += table.facts
     return lp.Problem(len(table.truth), knowns, checks, low, high, truth=table.truth)
 
 

@@ -1,53 +1,22 @@
-"""The publication a new one replaces: what it published and the raw counts behind it.
+"""The publication a new one replaces, and what decides whether its figures can be kept.
 
-Its figures stay public (people keep pages and downloads), so a new publication is protected
-beside them: a changed series is protected with the earlier release as a ``PriorRelease``, and
-a series whose raw counts did not change keeps exactly the statuses it had (publishing the
-same figures again gives nothing away). When nothing else the figures depend on changed either
-(``context_digest``), an unchanged series' rows are copied as they are, which is what makes a
-monthly upload quick to publish.
+A level and source whose releases did not change, when nothing else its figures depend on
+changed either (``context_digest``), keeps the previous publication's block of figures as it
+is: that is what makes a City police.uk month quick to publish. (Every earlier public
+publication, not only this one, is protected beside: crimestats/services/small_areas.py.)
 """
 
 import hashlib
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
-
-from areas.models import Area, BoundarySet
+from areas.models import BoundarySet
 from crimestats import disclosure
 from crimestats.bands import BANDS
-from crimestats.models import Category, Denominator, FigureBlock, Publication, PublishedFigure
+from crimestats.models import Category, Denominator, FigureBlock, Publication
 from crimestats.periods import Period
 from crimestats.sources import Source
-
-SeriesStatuses = dict[tuple[Period, date], disclosure.Status]
-
-
-def status_of(*, suppressed: bool, withheld: bool) -> disclosure.Status:
-    """A published row's status, as the disclosure tables name it."""
-    if not suppressed:
-        return disclosure.Status.EXACT
-    return disclosure.Status.WITHHELD if withheld else disclosure.Status.SMALL
-
-
-def published_statuses(
-    publication: Publication, *, level: str, codes: dict[str, int]
-) -> dict[tuple[int, int], SeriesStatuses]:
-    """What a publication showed of each (area, category) series at a level, keyed by the ids
-    of the current areas with the same codes (``codes``: code → current area id)."""
-    rows = (
-        PublishedFigure.objects.of(publication)
-        .filter(area__level=level, area__code__in=list(codes))
-        .values_list("area__code", "category_id", "period", "end_month", "suppressed", "withheld")
-    )
-    result: dict[tuple[int, int], SeriesStatuses] = defaultdict(dict)
-    for code, category_id, period, end, suppressed, withheld in rows:
-        status = status_of(suppressed=suppressed, withheld=withheld)
-        result[(codes[code], category_id)][(Period(period), end)] = status
-    return dict(result)
 
 
 def _digest(parts: dict) -> str:
@@ -114,23 +83,6 @@ class Previous:
             if (block.level, block.source, block.force) == (level, source.source, source.force):
                 return block
         return next((block for block in self.blocks if not block.level), None)
-
-    def statuses(self, *, level: str, area_ids: set[int]) -> dict:
-        """Its statuses for some current areas of a level (matched by code)."""
-        codes = dict(Area.objects.filter(id__in=area_ids, level=level).values_list("code", "id"))
-        return published_statuses(self.publication, level=level, codes=codes) if codes else {}
-
-
-def unchanged_series(
-    months: list[date],
-    counts: np.ndarray,
-    prior_months: list[date] | None,
-    prior: np.ndarray | None,
-) -> np.ndarray:
-    """[area, category] mask of series whose raw counts are the same in both publications."""
-    if prior is None or prior_months != months or prior.shape != counts.shape:
-        return np.zeros(counts.shape[:2], dtype=bool)
-    return np.all(counts == prior, axis=2)
 
 
 def current_publication() -> Publication | None:

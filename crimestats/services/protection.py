@@ -1,24 +1,28 @@
-"""Disclosure control for one block of a publication: from the builder's arrays to the policy.
+"""Disclosure control for a publication: which figures go together, handed to the policy.
 
-The rules live in crimestats/disclosure.py; this module only says which figures go together:
-each area and category's month, rolling-12, FYTD and financial-year figures, and, for the City
-of London, whose borough figure is exactly the sum of its six LSOAs, those LSOAs with that total.
+The rules live in crimestats/disclosure.py; this module only says what an attacker can combine.
+The Met's ward, LSOA and borough files often add up (crimestats/relations.py), so a borough's
+wards and LSOAs are protected together, one piece per borough and category: every figure this
+publication shows of them, every figure any earlier public publication showed of them (people
+keep downloads; rolled-back publications count too), the borough's exact monthly figures as the
+relations that hold, and each earlier publication's relations from its own raw counts.
+Unknowns are the true monthly counts: two publications share one where its raw count is the
+same (a month the Met did not restate).
 """
 
 import os
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
-
-import numpy as np
+from itertools import repeat
+from math import inf
 
 from areas.models import Level
-from crimestats import disclosure
-from crimestats.models import Category
+from crimestats import disclosure, relations
 from crimestats.periods import Period, months_in
-from crimestats.sources import CITY_SOURCE
 
-# Protection is CPU-bound pure Python: spread the series over the machine's cores.
+# Protection is CPU-bound pure Python: spread the pieces over the machine's cores.
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 # What ONS publishes for police recorded crime at small areas: "year ending" totals and whole
@@ -35,111 +39,234 @@ def periods_for(level: str) -> tuple[Period, ...]:
     return PERIODS_BY_LEVEL.get(level, tuple(Period))
 
 
+Shown = tuple[tuple[tuple[Period, date], disclosure.Status], ...]
+
+
+@dataclass(frozen=True)
+class AreaSeries:
+    """One area's raw monthly counts in one publication, and what that publication showed of
+    them (``shown`` is None for the publication being built)."""
+
+    area: int  # current area id (areas are matched across publications by code)
+    level: str
+    months: tuple[date, ...]
+    counts: tuple[int, ...]
+    shown: Shown | None = None
+
+
+@dataclass(frozen=True)
+class Version:
+    """A publication's view of one piece: its borough's exact monthly figures and its areas."""
+
+    name: Hashable  # "new", or the earlier publication's id
+    borough: AreaSeries | None
+    areas: tuple[AreaSeries, ...]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One borough and category: everything protected together."""
+
+    borough: int
+    category: int
+    best_fit: tuple[tuple[int, int], ...]  # (LSOA id, its ONS best-fit ward id)
+    earliest_end: date
+    latest: date
+    versions: tuple[Version, ...]  # the first is the publication being built
+
+
+@dataclass
+class PieceTable:
+    table: disclosure.Table
+    relations: list[relations.Relation]  # those of the publication being built
+
+
+def piece_table(piece: Piece) -> PieceTable:
+    """The disclosure table of a piece: cells keyed ``(area, period, end)`` for the publication
+    being built, ``((publication, area), period, end)`` for earlier ones."""
+    table = disclosure.Table()
+    unknowns: dict[tuple[int, date, int], int] = {}
+    blocks: dict[int, int] = {}
+
+    def unknown(area: int, month: date, count: int) -> int:
+        key = (area, month, count)
+        if key not in unknowns:
+            block = blocks.setdefault(area, len(blocks))
+            unknowns[key] = table.add_unknowns([count], block=block)[0]
+        return unknowns[key]
+
+    found: list[relations.Relation] = []
+    facts: set[tuple] = set()
+    shown_before: set[AreaSeries] = set()
+    for v, version in enumerate(piece.versions):
+        months_of: dict[int, dict[date, int]] = {}
+        for series in version.areas:
+            parts = {
+                m: unknown(series.area, m, c)
+                for m, c in zip(series.months, series.counts, strict=True)
+            }
+            months_of[series.area] = parts
+            if series.shown is not None and series in shown_before:
+                continue  # the same figures from the same counts: nothing new
+            shown_before.add(series)
+            if series.shown is None:
+                table.add_periods(
+                    series.area,
+                    parts,
+                    level=series.level,
+                    periods=periods_for(series.level),
+                    earliest_end=piece.earliest_end,
+                )
+            elif series.shown:
+                table.add_periods(
+                    (version.name, series.area), parts, level=series.level, shown=dict(series.shown)
+                )
+        holding = version_relations(piece, version)
+        if v == 0:
+            found = holding
+        for relation in holding:
+            _add_fact(table, facts, relation, version, months_of)
+    return PieceTable(table, found)
+
+
+def version_relations(piece: Piece, version: Version) -> list[relations.Relation]:
+    """The relations that hold in one publication's raw counts for a piece."""
+    by_level: dict[str, list[AreaSeries]] = {}
+    for series in version.areas:
+        by_level.setdefault(series.level, []).append(series)
+    found: list[relations.Relation] = []
+    borough = version.borough
+    if borough is not None:
+        for level, kind in (
+            (Level.WARD, relations.BOROUGH_WARDS),
+            (Level.LSOA, relations.BOROUGH_LSOAS),
+        ):
+            members = by_level.get(level, [])
+            if members:
+                found += _find(kind, borough, members)
+    wards = {s.area: s for s in by_level.get(Level.WARD, [])}
+    lsoas = {s.area: s for s in by_level.get(Level.LSOA, [])}
+    best: dict[int, list[AreaSeries]] = {}
+    for lsoa, ward in piece.best_fit:
+        if lsoa in lsoas and ward in wards:
+            best.setdefault(ward, []).append(lsoas[lsoa])
+    for ward, members in best.items():
+        found += _find(relations.WARD_LSOAS, wards[ward], members)
+    return found
+
+
+def _find(kind: str, whole: AreaSeries, parts: list[AreaSeries]) -> list[relations.Relation]:
+    import numpy as np
+
+    months = parts[0].months
+    if any(p.months != months for p in parts):
+        return []  # parts from files covering different months: no month-by-month relation
+    return relations.find(
+        kind=kind,
+        whole=whole.area,
+        whole_months=whole.months,
+        whole_counts=whole.counts,
+        parts=tuple(p.area for p in parts),
+        part_months=months,
+        part_counts=np.array([p.counts for p in parts], dtype=np.int64),
+    )
+
+
+def _add_fact(table, facts: set, relation, version: Version, months_of) -> None:
+    """A relation as a bound on the unknowns: the borough's side is its exact published
+    figure; a ward's side is its own unknown (then the sum of the parts minus the ward)."""
+    terms = [months_of[p][relation.month] for p in relation.parts]
+    coefs = [1.0] * len(terms)
+    if relation.kind == relations.WARD_LSOAS:
+        terms.append(months_of[relation.whole][relation.month])
+        coefs.append(-1.0)
+        whole = 0.0
+    else:
+        borough = version.borough
+        whole = float(borough.counts[borough.months.index(relation.month)])
+    lower, upper = {
+        relations.EQUAL: (whole, whole),
+        relations.AT_MOST: (-inf if relation.kind == relations.WARD_LSOAS else 0.0, whole),
+        relations.AT_LEAST: (whole, inf),
+    }[relation.sense]
+    key = (tuple(terms), tuple(coefs), lower, upper)
+    if key in facts:
+        return
+    facts.add(key)
+    table.add_fact(
+        (relation.kind, relation.whole, relation.month.isoformat(), len(facts)),
+        terms,
+        lower=lower,
+        upper=upper,
+        coefs=None if relation.kind != relations.WARD_LSOAS else coefs,
+    )
+
+
+@dataclass(frozen=True)
+class PieceResult:
+    """What protecting one piece gave: the new publication's statuses and what they hid."""
+
+    borough: int
+    category: int
+    statuses: tuple[tuple[int, Period, date, disclosure.Status], ...]
+    tally: tuple[tuple[int, tuple[tuple[str, int], ...]], ...]  # an area of the level -> counts
+    failures: int
+    relations: dict[str, dict[str, int]]
+    lps: int = 0
+
+
+def protect_piece(piece: Piece, policy: disclosure.Policy) -> PieceResult:
+    """Protect one piece: small figures hidden, the cheapest others withheld until the audit
+    of everything the attacker can combine passes (see crimestats/disclosure.protect)."""
+    built = piece_table(piece)
+    protection = disclosure.protect(
+        built.table, policy=policy, cost=disclosure.RecencyCost(piece.latest)
+    )
+    statuses = []
+    for cell, status in zip(protection.cells, protection.statuses, strict=True):
+        if cell.fixed is None:
+            area, period, end = cell.key
+            statuses.append((area, period, end, status))
+    # Tallied by one area of each level, which names the level and source it belongs to.
+    first = {}
+    for cell in protection.cells:
+        if cell.fixed is None:
+            first.setdefault(cell.level, cell.key[0])
+    tally = protection.tally(by=lambda cell: first[cell.level])
+    return PieceResult(
+        borough=piece.borough,
+        category=piece.category,
+        statuses=tuple(statuses),
+        tally=tuple((level, tuple(asdict(t).items())) for level, t in tally.items()),
+        failures=len(protection.failures),
+        relations=relations.summary(built.relations),
+        lps=protection.lps,
+    )
+
+
+def protect_pieces(
+    pieces: Iterable[Piece], *, policy: disclosure.Policy, workers: int = WORKERS
+) -> Iterator[PieceResult]:
+    """``protect_piece`` for many pieces on ``workers`` processes, biggest first."""
+    jobs = sorted(pieces, key=_size, reverse=True)
+    if workers <= 1 or len(jobs) < 2:
+        yield from (protect_piece(p, policy) for p in jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(protect_piece, jobs, repeat(policy), chunksize=1)
+
+
+def _size(piece: Piece) -> int:
+    return sum(len(s.counts) for v in piece.versions for s in v.areas)
+
+
 @dataclass
 class ProtectedBlock:
-    figures: dict[tuple[int, int, Period, date], disclosure.Published]
+    """Statuses for the figures of one level and source, and what they hid."""
+
+    figures: dict[tuple[int, int, Period, date], disclosure.Status]
     tally: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     failures: int = 0
-    pairs: set[tuple[int, int]] = field(default_factory=set)  # (area, category) rows covered
-
-
-@dataclass
-class PriorBlock:
-    """The previous publication's view of a block: its raw counts (same areas and categories,
-    its own months), which series are unchanged, and what it published for them."""
-
-    months: list[date]
-    counts: np.ndarray  # [area, category, month]
-    unchanged: np.ndarray  # [area, category] bool
-    statuses: dict[tuple[int, int], dict[tuple[Period, date], disclosure.Status]]
-
-    def release(self, block, a: int, c: int, category: Category) -> disclosure.PriorRelease | None:
-        shown = self.statuses.get((block.areas[a].id, category.id))
-        if not shown:
-            return None
-        return disclosure.PriorRelease(
-            monthly=tuple(self.counts[a, c].tolist()),
-            months=tuple(self.months),
-            shown=tuple(sorted(shown.items())),
-        )
-
-
-def protect_block(
-    *,
-    block,
-    categories: list[Category],
-    earliest_end: date,
-    policy: disclosure.Policy,
-    pairs: Iterable[tuple[int, int]] | None = None,
-    prior: PriorBlock | None = None,
-) -> ProtectedBlock | None:
-    """Published forms of a block's figures, or None where the level is not protected.
-
-    ``pairs`` are the (area, category) positions to protect (default: all). With ``prior``, a
-    series whose raw counts did not change keeps the statuses it was published with, and a
-    changed one is protected beside what was published before.
-    """
-    if block.level not in policy.levels:
-        return None
-    if pairs is None:
-        pairs = [(a, c) for a in range(len(block.areas)) for c in range(len(categories))]
-    pairs = list(pairs)
-    if needs_parent_total(block):
-        wanted = sorted({c for _, c in pairs})
-        result = _collect(
-            _with_parent_total(block, categories, earliest_end, policy, wanted, prior), categories
-        )
-        result.pairs = {(a.id, categories[c].id) for a in block.areas for c in wanted}
-        return result
-    result = ProtectedBlock(figures={})
-    jobs = []
-    for a, c in pairs:
-        area, category = block.areas[a], categories[c]
-        result.pairs.add((area.id, category.id))
-        if prior is not None and prior.unchanged[a, c]:
-            shown = prior.statuses.get((area.id, category.id))
-            if shown:
-                _add_reused(result, block, a, c, category, shown, policy)
-                continue
-        release = prior.release(block, a, c, category) if prior is not None else None
-        jobs.append(
-            (
-                area,
-                category,
-                disclosure.Series(
-                    monthly=tuple(block.counts[a, c].tolist()),
-                    months=tuple(block.months),
-                    level=block.level,
-                    earliest_end=earliest_end,
-                    periods=periods_for(block.level),
-                    prior=(release,) if release else (),
-                ),
-            )
-        )
-    todo = list({s: None for _, _, s in jobs if (s, policy) not in _MEMO})
-    if len(_MEMO) + len(todo) > MEMO_LIMIT:
-        _MEMO.clear()
-    for series, protection in zip(
-        todo, disclosure.protect_many(todo, policy=policy, workers=WORKERS), strict=True
-    ):
-        _MEMO[(series, policy)] = _summarise(protection)
-    for area, category, series in jobs:
-        done = _MEMO[(series, policy)]
-        result.failures += done.failures
-        for period, end, published in done.figures:
-            result.figures[(area.id, category.id, period, end)] = published
-        add_counts(result.tally.setdefault((block.level, category.slug), {}), done.tally)
-    return result
-
-
-def _add_reused(result: ProtectedBlock, block, a, c, category, shown, policy) -> None:
-    """An unchanged series published again exactly as before."""
-    values = series_values(block.counts[a, c], block.months, shown)
-    for (period, end), status in shown.items():
-        published = disclosure.shown_as(values[(period, end)], status, policy=policy)
-        result.figures[(block.areas[a].id, category.id, period, end)] = published
-    tally = series_tally(values, shown, level=block.level, policy=policy)
-    add_counts(result.tally.setdefault((block.level, category.slug), {}), tally)
 
 
 def series_values(monthly, months: list[date], keys) -> dict[tuple[Period, date], int]:
@@ -160,116 +287,7 @@ def series_tally(values, statuses, *, level: str, policy: disclosure.Policy) -> 
     return asdict(total)
 
 
-@dataclass(frozen=True)
-class _SeriesResult:
-    """What protecting one series gave, without the area: reusable for identical series."""
-
-    figures: tuple[tuple[Period, date, disclosure.Published], ...]
-    tally: tuple[tuple[str, int], ...]
-    failures: int
-
-
-# Protection depends only on a series' counts, months, level, periods, earliest end and the
-# policy, so publishing again after a change re-protects only the series that changed.
-_MEMO: dict[tuple[disclosure.Series, disclosure.Policy], _SeriesResult] = {}
-MEMO_LIMIT = 60_000
-
-
-def _summarise(protection: disclosure.Protection) -> _SeriesResult:
-    tally: dict[str, int] = {}
-    for counts in protection.tally().values():
-        add_counts(tally, asdict(counts))
-    return _SeriesResult(
-        figures=tuple((period, end, published) for (period, end), published in protection.items()),
-        tally=tuple(tally.items()),
-        failures=len(protection.failures),
-    )
-
-
 def add_counts(total: dict[str, int], counts) -> None:
     """Add one tally's named counts into another."""
     for name, value in dict(counts).items():
         total[name] = total.get(name, 0) + value
-
-
-def _with_parent_total(
-    block, categories, earliest_end, policy, wanted: list[int], prior: PriorBlock | None
-) -> list[disclosure.Protection]:
-    """One table per category: the City's LSOAs and their published borough total together."""
-    tables = [
-        parent_total_table(
-            block=block, c=c, category=categories[c], earliest_end=earliest_end, prior=prior
-        )
-        for c in wanted
-    ]
-    return disclosure.protect_tables(tables, policy=policy, workers=WORKERS)
-
-
-def parent_total_table(
-    *, block, c: int, category: Category, earliest_end: date, prior: PriorBlock | None = None
-):
-    """A block's areas for one category with their exact total, as one table (keys as in
-    ``series_key``; the total's cells are keyed ``("total", category id)``). With ``prior``,
-    what the previous publication showed of them too, sharing the months it did not restate."""
-    table = disclosure.Table()
-    parts, keys, prior_parts, prior_shown = [], [], [], {}
-    for a, area in enumerate(block.areas):
-        months = table.add_months(block.counts[a, c].tolist(), block.months)
-        key = series_key(area.id, category.id)
-        table.add_periods(
-            key,
-            months,
-            level=block.level,
-            periods=periods_for(block.level),
-            earliest_end=earliest_end,
-        )
-        parts.append(months)
-        keys.append(key)
-        release = prior.release(block, a, c, category) if prior is not None else None
-        if release is not None:
-            old = table.add_months(release.monthly, release.months, same_as=months)
-            shown = dict(release.shown)
-            table.add_periods((key, "prior"), old, level=block.level, shown=shown)
-            prior_parts.append(old)
-            prior_shown.update((k, disclosure.Status.EXACT) for k in shown)
-    table.add_periods(
-        ("total", category.id),
-        parts,
-        level=Level.BOROUGH,
-        periods=periods_for(block.level),
-        earliest_end=earliest_end,
-        children=keys,
-    )
-    if prior_parts and len(prior_parts) == len(parts):
-        # The borough's earlier figures were exact too: the earlier parts' exact sum.
-        table.add_periods(
-            ("total", category.id, "prior"), prior_parts, level=Level.BOROUGH, shown=prior_shown
-        )
-    return table
-
-
-def series_key(area_id: int, category_id: int) -> tuple[int, int]:
-    return (area_id, category_id)
-
-
-def needs_parent_total(block) -> bool:
-    """The City's borough figure is the exact sum of its LSOAs, so they are protected together."""
-    return block.source == CITY_SOURCE and block.level == Level.LSOA
-
-
-def _collect(
-    protections: Iterable[disclosure.Protection], categories: list[Category]
-) -> ProtectedBlock:
-    slugs = {category.id: category.slug for category in categories}
-    result = ProtectedBlock(figures={})
-    for protection in protections:
-        result.failures += len(protection.failures)
-        for (key, period, end), published in protection.items():
-            if key[0] != "total":
-                result.figures[(key[0], key[1], period, end)] = published
-        tally = protection.tally(by=lambda cell: (cell.level, cell.key[0][1]))
-        for (level, category_id), counts in tally.items():
-            if level == Level.BOROUGH:
-                continue
-            add_counts(result.tally.setdefault((level, slugs[category_id]), {}), asdict(counts))
-    return result

@@ -4,7 +4,6 @@ Every figure the site shows is computed here once: period totals, rates, bands a
 control, for every area, shown category, period and end month. Pages only read the result.
 """
 
-import copy
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from areas.models import Area, BoundarySet, Level
-from crimestats import disclosure
+from crimestats import disclosure, relations
 from crimestats.bands import band_for
 from crimestats.models import Category, CurrentMonth, Denominator, Publication, Release
 from crimestats.periods import add_months, months_in
@@ -28,23 +27,17 @@ from crimestats.services.previous import (
     context_digest,
     current_publication,
     protection_digest,
-    unchanged_series,
 )
-from crimestats.services.protection import (
-    PriorBlock,
-    ProtectedBlock,
-    add_counts,
-    needs_parent_total,
-    periods_for,
-    protect_block,
-    series_tally,
-    series_values,
-)
+from crimestats.services.protection import ProtectedBlock, periods_for
+from crimestats.services.small_areas import SmallAreas, protect_small_areas
 from crimestats.sources import CITY_OF_LONDON, MPS_SOURCE, Source, source_for
 
 # End months published: enough for a 24-month trend and the same period a year earlier.
 PUBLISHED_MONTHS = 36
 LEVELS_IN_ORDER = (Level.REGION, Level.BOROUGH, Level.WARD, Level.LSOA)
+# Protected levels are protected together with their boroughs' figures (crimestats/relations.py):
+# one of them is unchanged only when all of these are.
+PROTECTED_WITH = (Level.BOROUGH, Level.WARD, Level.LSOA)
 
 
 @dataclass(frozen=True)
@@ -149,6 +142,7 @@ class Figures:
     protection: str = ""
     context: str = ""
     previous: Publication | None = None
+    relations: dict = field(default_factory=dict)  # relations modelled, by kind and sense
 
     def plan(self, level: str, source: Source, previous: "Previous | None") -> BlockPlan:
         key = (level, source)
@@ -169,62 +163,11 @@ class _Builder:
     london_rates: dict[tuple[int, str, date], float | None]
     previous: Previous | None
 
-    def block_figures(self, block: Block, prior: Block | None, out: Figures) -> None:
-        """Rows of one block: unchanged series copied when nothing else changed, the rest
-        computed (and protected beside what the previous publication showed)."""
-        unchanged = np.zeros(block.counts.shape[:2], dtype=bool)
-        if prior is not None and self.previous and self.previous.same_protection:
-            unchanged = unchanged_series(block.months, block.counts, prior.months, prior.counts)
-        same_context = bool(self.previous and self.previous.same_context)
-        copy = unchanged.copy() if same_context else np.zeros_like(unchanged)
-        if needs_parent_total(block):
-            copy[:, ~copy.all(axis=0)] = False  # the City's LSOAs are protected per category
+    def block_figures(self, block: Block, out: Figures, protected: ProtectedBlock | None) -> None:
+        """Rows of one block, with the statuses protection chose at protected levels."""
         plan = out.plan(block.level, block.source, self.previous)
-        for a, c in np.argwhere(copy):
-            plan.copied.append((block.areas[a].id, self.categories[c].id))
-        pairs = [(int(a), int(c)) for a, c in np.argwhere(~copy)]
-        if not pairs:
-            return
-        protected = None
-        if block.level in self.policy.levels:
-            protected = self._protect(block, prior, unchanged, pairs, out)
+        pairs = [(a, c) for a in range(len(block.areas)) for c in range(len(self.categories))]
         plan.rows.extend(self._rows(block, pairs, protected))
-
-    def _protect(self, block, prior, unchanged, pairs, out: Figures) -> ProtectedBlock:
-        prior_block = None
-        if self.previous and prior is not None:
-            ids = {block.areas[a].id for a, _ in pairs}
-            prior_block = PriorBlock(
-                months=prior.months,
-                counts=prior.counts,
-                unchanged=unchanged,
-                statuses=self.previous.statuses(level=block.level, area_ids=ids),
-            )
-        protected = protect_block(
-            block=block,
-            categories=self.categories,
-            earliest_end=self.earliest_end,
-            policy=self.policy,
-            pairs=pairs,
-            prior=prior_block,
-        )
-        _add_tally(out.hidden, protected.tally)
-        if prior_block is not None and self.previous.same_context:
-            # The summary started as the previous one: take out what these series hid then.
-            _add_tally(out.hidden, self._prior_tally(block, prior_block, protected.pairs), -1)
-        return protected
-
-    def _prior_tally(self, block: Block, prior: PriorBlock, pairs) -> dict:
-        tally: dict = {}
-        for a, area in enumerate(block.areas):
-            for c, category in enumerate(self.categories):
-                shown = prior.statuses.get((area.id, category.id))
-                if (area.id, category.id) not in pairs or not shown:
-                    continue
-                values = series_values(prior.counts[a, c], prior.months, shown)
-                counts = series_tally(values, shown, level=block.level, policy=self.policy)
-                add_counts(tally.setdefault((block.level, category.slug), {}), counts)
-        return tally
 
     def _rows(self, block: Block, pairs, protected: ProtectedBlock | None):
         index = {month: i for i, month in enumerate(block.months)}
@@ -236,7 +179,11 @@ class _Builder:
                     area, category = block.areas[a], self.categories[c]
                     count = int(totals[a, c])
                     shown = (
-                        protected.figures[(area.id, category.id, period, end)]
+                        disclosure.shown_as(
+                            count,
+                            protected.figures[(area.id, category.id, period, end)],
+                            policy=self.policy,
+                        )
                         if protected
                         else disclosure.publish(count, level=block.level, policy=self.policy)
                     )
@@ -317,8 +264,6 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
         context=context,
         previous=publication,
     )
-    if previous and previous.same_context:
-        out.hidden = copy.deepcopy(publication.disclosure_summary)
     region_blocks = blocks_for_level(
         level=Level.REGION,
         areas=areas.get(Level.REGION, []),
@@ -333,34 +278,64 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
         london_rates=_london_rates(region_blocks, categories, denominators, earliest_end),
         previous=previous,
     )
+    unchanged = {
+        (level, source)
+        for level in LEVELS_IN_ORDER
+        for source in _by_source(areas.get(level, []))
+        if previous
+        and previous.same_context
+        and all(
+            _same_rows(previous.coverage, coverage, lvl, source)
+            for lvl in (PROTECTED_WITH if level in policy.levels else (level,))
+        )
+    }
+    changed_small = {
+        source
+        for level in policy.levels
+        for source in _by_source(areas.get(level, []))
+        if (level, source) not in unchanged
+    }
+    small: SmallAreas | None = None
+    if publication is not None:
+        out.relations = publication.relations
     for level in LEVELS_IN_ORDER:
         by_source = _by_source(areas.get(level, []))
-        same = {
-            s for s in by_source if previous and _same_rows(previous.coverage, coverage, level, s)
-        }
+        same = {source for source in by_source if (level, source) in unchanged}
+        for source in same:
+            # Nothing these figures depend on changed: copy them without reading their counts.
+            out.plan(level, source, previous).copied += [
+                (a.id, c.id) for a in by_source[source] for c in categories
+            ]
+            _keep_tally(out.hidden, publication.disclosure_summary, level, source)
         todo = [area for source, rows in by_source.items() if source not in same for area in rows]
-        if previous and previous.same_context:
-            # Nothing these series depend on changed: copy them without reading their counts.
-            for source in same:
-                out.plan(level, source, previous).copied += [
-                    (a.id, c.id) for a in by_source[source] for c in categories
-                ]
-        else:
-            todo = areas.get(level, [])
-        if todo:
+        if todo and level in policy.levels:
+            if small is None:
+                small = protect_small_areas(
+                    sources=changed_small,
+                    areas=areas,
+                    categories=categories,
+                    earliest_end=earliest_end,
+                    latest=latest,
+                    policy=policy,
+                    log=log,
+                )
+                out.relations = relations.with_london({**out.relations, **small.relations})
+            for (lvl, source), block in small.blocks.items():
+                if lvl == level and source not in same:
+                    protected = small.protected[(lvl, source)]
+                    builder.block_figures(block, out, protected)
+                    _add_tally(out.hidden, protected.tally, parts=f"{level} {source.source}")
+        elif todo:
             sources = {_source(area) for area in todo}
             counts = (
                 region_counts
                 if level == Level.REGION
                 else current_counts(level=level, categories=categories, sources=sources)
             )
-            blocks = blocks_for_level(level=level, areas=todo, categories=categories, counts=counts)
-            prior_blocks = {block.source: block for block in blocks if block.source in same}
-            changed = [area for area in todo if _source(area) not in same]
-            if changed:
-                prior_blocks |= _prior_blocks(previous, level, changed, categories)
-            for block in blocks:
-                builder.block_figures(block, prior_blocks.get(block.source), out)
+            for block in blocks_for_level(
+                level=level, areas=todo, categories=categories, counts=counts
+            ):
+                builder.block_figures(block, out, None)
         plans = [plan for (lvl, _), plan in out.plans.items() if lvl == level]
         log(
             f"  {level}: {sum(len(p.rows) for p in plans):,} figures built, "
@@ -393,26 +368,24 @@ def _same_rows(before: Coverage, now: Coverage, level: str, source: Source) -> b
     return rows(before) == rows(now)
 
 
-def _prior_blocks(previous: Previous | None, level, areas, categories) -> dict[Source, Block]:
-    """The previous publication's raw counts, as blocks of the current areas."""
-    if previous is None:
-        return {}
-    sources = set(_by_source(areas))
-    counts = current_counts(
-        level=level, categories=categories, sources=sources, coverage=previous.coverage
-    )
-    blocks = blocks_for_level(
-        level=level, areas=areas, categories=categories, counts=counts, coverage=previous.coverage
-    )
-    return {block.source: block for block in blocks}
-
-
-def _add_tally(hidden: dict, tally: dict, sign: int = 1) -> None:
-    """Add (or take out) one block's hidden cells and crimes in the publication's summary."""
+def _add_tally(hidden: dict, tally: dict, *, parts: str) -> None:
+    """Add one block's hidden cells and crimes to the publication's summary: by level and
+    category, and under "parts" by level and source (what a later build copies)."""
     for (level, category), counts in tally.items():
-        slot = hidden.setdefault(level, {}).setdefault(category, {})
-        for name, value in counts.items():
-            slot[name] = slot.get(name, 0) + sign * value
+        for slot in (
+            hidden.setdefault(level, {}).setdefault(category, {}),
+            hidden.setdefault("parts", {}).setdefault(parts, {}).setdefault(category, {}),
+        ):
+            for name, value in counts.items():
+                slot[name] = slot.get(name, 0) + value
+
+
+def _keep_tally(hidden: dict, before: dict, level: str, source: Source) -> None:
+    """A copied block's part of the previous summary."""
+    key = f"{level} {source.source}"
+    kept = before.get("parts", {}).get(key)
+    if kept:
+        _add_tally(hidden, {(level, c): counts for c, counts in kept.items()}, parts=key)
 
 
 @transaction.atomic
@@ -430,6 +403,7 @@ def build_publication(
         coverage=figures.coverage,
         disclosure_summary=figures.hidden,
         previous=figures.previous,
+        relations=figures.relations,
         protection_context=figures.protection,
         context=figures.context,
     )

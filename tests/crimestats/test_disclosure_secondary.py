@@ -20,6 +20,7 @@ from crimestats.disclosure import (
     Policy,
     PriorRelease,
     Published,
+    RecencyCost,
     Series,
     Status,
     Table,
@@ -33,7 +34,6 @@ from crimestats.disclosure import (
     protect_series,
     series_table,
     shown_as,
-    weighted_cost,
 )
 from crimestats.periods import Period, add_months, month_range
 
@@ -365,27 +365,36 @@ def test_joined_series_are_first_protected_one_by_one():
     assert series_table(monthly=[1, 2], months=months[:2], level="lsoa").local_tables() == []
 
 
-def test_weighted_cost_values_the_periods_it_is_given():
-    r12 = Cell(key=("E01000001", Period.ROLLING_12, APRIL), terms=(0, 1), level="lsoa")
-    month = Cell(key=("E01000001", Period.MONTH, APRIL), terms=(1,), level="lsoa")
-    cost = weighted_cost({Period.ROLLING_12: 3.0})
-    assert cost(20, Status.EXACT, [r12]) == 3 * default_cost(20, Status.EXACT, [r12]) == 63
-    assert cost(20, Status.EXACT, [month]) == default_cost(20, Status.EXACT, [month]) == 21
-    assert default_cost(3, Status.SMALL, [month]) < default_cost(0, Status.EXACT, [month])
+def test_recency_cost_spares_the_default_view_and_recent_figures():
+    cost = RecencyCost(APRIL)
+    default = Cell(key=("E01000001", Period.ROLLING_12, APRIL), terms=(0, 1), level="lsoa")
+    year_ago = Cell(
+        key=("E01000001", Period.ROLLING_12, date(2023, 4, 1)), terms=(0,), level="lsoa"
+    )
+    old_year = Cell(
+        key=("E01000001", Period.FINANCIAL_YEAR, date(2015, 3, 1)), terms=(1,), level="lsoa"
+    )
+    base = default_cost(20, Status.EXACT, [default])
+    assert cost(20, Status.EXACT, [default]) == 10_000 * base
+    assert cost(20, Status.EXACT, [default]) > cost(20, Status.EXACT, [year_ago])
+    assert cost(20, Status.EXACT, [year_ago]) > cost(20, Status.EXACT, [old_year])
 
 
-def test_what_earlier_releases_already_narrowed_is_not_a_failure_of_this_one():
+def test_what_earlier_releases_already_narrowed_is_withheld_and_not_narrowed_further():
     # Last publication showed exactly 12 for months a+b+c and 10 for c: a+b = 2 was public.
-    # This one adds month d (0 crimes) and publishes a+b+d as "fewer than 5": the public knows
-    # it is at least 2, as it already did; nothing withheld now could make 1 possible again.
+    # This one adds month d (0 crimes): a+b+d is at least 2, as the public already knew, and
+    # nothing withheld now could make 1 possible again. "Fewer than 5" would narrow it to 2..4,
+    # so it is withheld without that label: the public keeps knowing ">= 2", and no more.
     table = Table()
     a, b, c = table.add_unknowns([1, 1, 10])
     (d,) = table.add_unknowns([0])
     table.add_cell("earlier a+b+c", [a, b, c], level="lsoa", fixed=Status.EXACT)
     table.add_cell("earlier c", [c], level="lsoa", fixed=Status.EXACT)
     table.add_cell("a+b+d", [a, b, d], level="lsoa")
+    table.add_cell("d", [d], level="lsoa")
     protection = protect(table, policy=POLICY)
-    assert protection.passed and protection.status("a+b+d") == Status.SMALL
+    assert protection.passed and protection.status("a+b+d") == Status.WITHHELD
+    assert protection.status("d") == Status.WITHHELD  # d = 0 would pin a+b+d at 2
     problem = audit_problem(table, dict(protection.items()), policy=POLICY)
     assert lp.audit(problem).passed
     # Held to 1..4 regardless of what was public before, it would fail (and be unprotectable).

@@ -1,11 +1,12 @@
-"""A publication is built beside the one it replaces (crimestats/services/previous.py).
+"""A publication is protected beside every earlier public one, with the relations between levels
+(crimestats/services/protection.py, small_areas.py), and keeps what did not change.
 
-On the tiny London: the release-to-release attack through the real builder (release 2 adds a
-month of 2 crimes and may restate an earlier month; release 1's figures are still public), and
-the reuse that makes publishing an unchanged or slightly changed release quick.
+On the tiny London: Barking and Dagenham has two wards, Abbey and Alibon; its borough figures
+come from a separate MPS release that may or may not add up to them.
 """
 
 from datetime import date
+from hashlib import sha256
 
 import pytest
 
@@ -13,34 +14,39 @@ from areas.models import Level
 from crimestats.importers.writer import ReleaseData, write_release
 from crimestats.models import Category, Publication, PublishedFigure
 from crimestats.periods import add_months
-from crimestats.services.disclosure_audit import audit_publication
-from crimestats.services.publish import build_publication
+from crimestats.services import small_areas
+from crimestats.services.publish import build_publication, switch_to
 from crimestats.sources import MET
 
 APRIL = date(2024, 4, 1)
+BARKING = "E09000002"
 ABBEY, ALIBON, BARNET_VALE = "E05000026", "E05000027", "E05000040"
-# Abbey's burglaries: release 1 covers April..October; release 2 adds November (2 crimes)
-# and may restate September (6 in release 1, 4 in release 2).
-RELEASE_1 = [6, 7, 8, 6, 9, 6, 7]
+QUIET = [0] * 11 + [3]  # Abbey's burglaries: 3 in the twelve months, all in the last
 
 
 def months(n: int) -> list[date]:
     return [add_months(APRIL, i) for i in range(n)]
 
 
-def publish_release(areas, abbey_burglary: list[int], *, alibon: int = 30) -> Publication:
-    """MPS ward and London releases for len(abbey_burglary) months from April, then publish."""
+def publish_release(
+    areas, abbey_burglary: list[int], *, alibon: int = 30, borough_extra: int = 0
+) -> Publication:
+    """MPS ward, borough and London releases for len(abbey_burglary) months from April, then
+    publish. The borough file adds up to its wards unless ``borough_extra`` is given."""
     span = months(len(abbey_burglary))
     majors = list(Category.objects.filter(shown=True, parent=None).order_by("slug"))
-    ward_counts = {}
+    wards, boroughs = {}, {}
     for category in majors:
-        ward_counts[(areas[ABBEY].id, category.id)] = (
-            list(abbey_burglary) if category.slug == "burglary" else [20] * len(span)
-        )
-        ward_counts[(areas[ALIBON].id, category.id)] = [alibon] * len(span)
-        ward_counts[(areas[BARNET_VALE].id, category.id)] = [40] * len(span)
+        abbey = list(abbey_burglary) if category.slug == "burglary" else [20] * len(span)
+        wards[(areas[ABBEY].id, category.id)] = abbey
+        wards[(areas[ALIBON].id, category.id)] = [alibon] * len(span)
+        wards[(areas[BARNET_VALE].id, category.id)] = [40] * len(span)
+        boroughs[(areas[BARKING].id, category.id)] = [
+            a + alibon + borough_extra for a in abbey
+        ]
+        boroughs[(areas["E09000003"].id, category.id)] = [40] * len(span)
     london = {(areas["E12000007"].id, c.id): [900] * len(span) for c in majors}
-    for level, counts in ((Level.WARD, ward_counts), (Level.REGION, london)):
+    for level, counts in ((Level.WARD, wards), (Level.BOROUGH, boroughs), (Level.REGION, london)):
         data = ReleaseData(
             source="mps",
             force=MET,
@@ -50,45 +56,77 @@ def publish_release(areas, abbey_burglary: list[int], *, alibon: int = 30) -> Pu
             counts=counts,
             current_months=span,
         )
-        checksum = f"{level}-{abbey_burglary}-{alibon}"
-        write_release(data=data, file_name=f"{level}.csv", checksum=checksum)
+        checksum = sha256(f"{level}-{abbey_burglary}-{alibon}-{borough_extra}".encode())
+        write_release(data=data, file_name=f"{level}.csv", checksum=checksum.hexdigest())
     return build_publication(log=lambda _: None)
 
 
-def abbey_burglary(publication: Publication, period: str, end: date) -> PublishedFigure:
+def figure(publication: Publication, code: str, end: date, period="r12"):
     return PublishedFigure.objects.get(
         block__publications=publication,
-        area__code=ABBEY,
+        area__code=code,
         category__slug="burglary",
         period=period,
         end_month=end,
     )
 
 
-@pytest.mark.parametrize("restated", [False, True])
-def test_release_to_release_difference_is_closed_by_the_builder(tiny_london, restated):
-    first = publish_release(tiny_london, RELEASE_1)
-    release_2 = [6, 7, 8, 6, 9, 4 if restated else 6, 7, 2]
-    second = publish_release(tiny_london, release_2)
-    assert second.previous == first
-    small = (date(2024, 9, 1) if restated else date(2024, 11, 1), 4 if restated else 2)
-    assert abbey_burglary(second, "month", small[0]).suppressed
-    # What both publications show together gives nothing away ...
-    beside = audit_publication(publication=second, log=lambda _: None)
-    assert beside.passed and beside.checked > 0
-    # ... while release 2 protected on its own would: rebuilt with release 1 out of view,
-    # the audit beside release 1 finds the hidden month.
-    Publication.objects.update(is_current=False)
-    alone = build_publication(log=lambda _: None)
-    assert alone.previous is None
-    assert audit_publication(publication=alone, previous=None, log=lambda _: None).passed
-    attacked = audit_publication(publication=alone, previous=first, log=lambda _: None)
-    assert not attacked.passed
-    assert any(f.area == ABBEY and f.category == "burglary" for f in attacked.failures)
+def test_wards_that_add_up_to_their_borough_are_protected_together(tiny_london):
+    publication = publish_release(tiny_london, QUIET)
+    latest = months(12)[-1]
+    abbey, alibon = figure(publication, ABBEY, latest), figure(publication, ALIBON, latest)
+    assert abbey.suppressed and not abbey.withheld  # 3: "fewer than 5"
+    # Barking's exact 12-month total minus Alibon's would give Abbey away: Alibon goes too.
+    assert alibon.withheld and alibon.count is None
+    found = publication.relations[BARKING]["burglary"]
+    assert found["borough=wards"] == {"=": 12}
+    assert publication.relations["London"]["borough=wards"]["="] >= 12
+
+
+def test_wards_that_do_not_add_up_need_no_partner(tiny_london):
+    publication = publish_release(tiny_london, QUIET, borough_extra=1)
+    latest = months(12)[-1]
+    assert figure(publication, ABBEY, latest).suppressed
+    assert not figure(publication, ALIBON, latest).suppressed
+    assert "=" not in publication.relations[BARKING]["burglary"]["borough=wards"]
+
+
+def test_small_areas_publish_year_ending_totals_and_financial_years_only(tiny_london):
+    publication = publish_release(tiny_london, [6] * 24)
+    periods = set(
+        PublishedFigure.objects.filter(block__publications=publication, area__level=Level.WARD)
+        .values_list("period", flat=True)
+        .distinct()
+    )
+    assert periods == {"r12", "fy"}
+    borough = PublishedFigure.objects.filter(
+        block__publications=publication, area__code=BARKING
+    ).values_list("period", flat=True)
+    assert set(borough) == {"month", "r12", "fytd", "fy"}
+
+
+def test_every_earlier_public_publication_is_protected_beside(tiny_london, monkeypatch):
+    first = publish_release(tiny_london, [6] * 12)
+    second = publish_release(tiny_london, [6] * 12 + [7])
+    switch_to(publication=first)  # a rollback: the second stays in people's downloads
+    seen = []
+    original = small_areas.protect_pieces
+
+    def spy(pieces, **kwargs):
+        pieces = list(pieces)
+        seen.extend(pieces)
+        return original(pieces, **kwargs)
+
+    monkeypatch.setattr(small_areas, "protect_pieces", spy)
+    third = publish_release(tiny_london, [6] * 12 + [7, 2])
+    assert third.previous == first
+    names = {version.name for piece in seen for version in piece.versions}
+    assert {first.pk, second.pk} <= names
+    assert Publication.objects.get(pk=second.pk).first_public_at is not None
 
 
 def test_an_unchanged_rebuild_copies_every_figure(tiny_london):
-    first = publish_release(tiny_london, [6, 7, 8, 6, 9, 6, 7, 2])
+    first = publish_release(tiny_london, [6, 7, 8, 6, 9, 6, 7, 2, 5, 6, 7, 8, 3])
     again = build_publication(log=lambda _: None)
     assert again.previous == first and again.context == first.context
     columns = ("area_id", "category_id", "period", "end_month", "count", "suppressed", "withheld")
@@ -102,25 +140,15 @@ def test_an_unchanged_rebuild_copies_every_figure(tiny_london):
     assert rows(again) == rows(first) and again.figure_count == first.figure_count > 0
     assert set(again.blocks.all()) == set(first.blocks.all())  # nothing written again
     assert again.disclosure_summary == first.disclosure_summary
+    assert again.relations == first.relations
 
 
-def test_a_changed_series_is_rebuilt_and_the_summary_follows(tiny_london):
-    first = publish_release(tiny_london, [6, 7, 8, 6, 9, 6, 7, 2])
-    first_blocks = list(first.blocks.all())
-    lines: list[str] = []
-    # Alibon's counts change (30 -> 3 a month, all small); nothing else does.
-    second = publish_release(tiny_london, [6, 7, 8, 6, 9, 6, 7, 2], alibon=3)
-    alibon = PublishedFigure.objects.filter(block__publications=second, area__code=ALIBON)
-    assert alibon.filter(period="month", end_month=months(8)[-1], suppressed=True).exists()
-    assert not alibon.filter(count__gte=1, count__lte=4).exists()
-    assert sum(c["small_cells"] for c in second.disclosure_summary["ward"].values()) > 0
-    kept = {block.level for block in set(second.blocks.all()) & set(first_blocks)}
-    assert kept == {Level.REGION}  # London's figures did not change; the wards' block did
-    again = build_publication(log=lines.append)
-    assert "ward: 0 figures built" in "\n".join(lines)
-    assert again.disclosure_summary == second.disclosure_summary
-    # The summary kept by taking out and adding in equals one computed from scratch.
-    Publication.objects.update(is_current=False)
-    scratch = build_publication(log=lambda _: None)
-    assert scratch.previous is None
-    assert scratch.disclosure_summary == second.disclosure_summary
+@pytest.mark.parametrize("alibon", [3, 1])
+def test_a_changed_ward_file_is_protected_again(tiny_london, alibon):
+    first = publish_release(tiny_london, [6] * 13)
+    second = publish_release(tiny_london, [6] * 13, alibon=alibon)
+    figures = PublishedFigure.objects.filter(block__publications=second, area__code=ALIBON)
+    assert not figures.filter(count__gte=1, count__lte=4).exists()
+    assert second.disclosure_summary["ward"]["burglary"]["cells"] > 0
+    kept = {block.level for block in set(second.blocks.all()) & set(first.blocks.all())}
+    assert Level.WARD not in kept  # the wards and their borough are protected again
