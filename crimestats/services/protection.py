@@ -213,6 +213,7 @@ class PieceResult:
     failures: int
     relations: dict[str, dict[str, int]]
     lps: int = 0
+    failing: tuple[str, ...] = ()  # the figures no withholding could protect, for the log
 
 
 def protect_piece(piece: Piece, policy: disclosure.Policy) -> PieceResult:
@@ -241,6 +242,10 @@ def protect_piece(piece: Piece, policy: disclosure.Policy) -> PieceResult:
         failures=len(protection.failures),
         relations=relations.summary(built.relations),
         lps=protection.lps,
+        failing=tuple(
+            f"{f.id} in [{f.low:g}, {f.high:g}] by {list(f.pinned_by)[:6]}"
+            for f in protection.failures
+        ),
     )
 
 

@@ -110,6 +110,8 @@ def protect_small_areas(
     codes = {a.id: a.code for a in areas.get(Level.BOROUGH, [])}
     for done in protect_pieces(pieces, policy=policy):
         result.failures += done.failures
+        for failure in done.failing:
+            log(f"  cannot protect (borough {done.borough}, category {done.category}): {failure}")
         borough = result.relations.setdefault(codes.get(done.borough, str(done.borough)), {})
         borough[slugs[done.category]] = done.relations
         for area, period, end, status in done.statuses:
