@@ -241,3 +241,19 @@ def test_one_file_alone_is_still_an_upload_of_its_own(tiny_london, fixtures_dir)
     assert upload.kind == "mps" and "bundle" not in upload.preview
     assert upload.preview["months_added"] == ["2024-02-01", "2024-03-01", "2024-04-01"]
     assert upload.file.name.endswith("mps_ward.csv")
+
+
+def test_a_borough_file_again_with_the_same_counts_restates_no_month(
+    tiny_london, fixtures_dir, tmp_path
+):
+    """Its "Unknown" rows count in London only: they are no change at borough level."""
+    checked_and_published(receive_files(files=mps_files(fixtures_dir))[0])
+    again = tmp_path / "borough-crlf.csv"  # the same counts, another checksum
+    again.write_bytes((fixtures_dir / "mps_borough.csv").read_bytes().replace(b"\n", b"\r\n"))
+
+    (upload,) = receive_upload(path=again, file_name=again.name)
+    validate_upload(upload)
+
+    assert upload.status == Upload.Status.VALID, upload.message
+    assert upload.preview["months_restated"] == []
+    assert [m["state"] for m in upload.preview["months"]] == ["unchanged"] * 3

@@ -241,11 +241,14 @@ def _checked_mps(plan: MpsPlan) -> Checked:
     by_area: dict[tuple[int, str], int] = defaultdict(int)
     by_month: dict[tuple[date, str], int] = defaultdict(int)
     for (area_id, major, _), values in parsed.rows.items():
+        # Rows that are not a borough count in London only: what is current now at this level
+        # (the preview's "before") never holds them, so "after" leaves them out too.
+        if area_id == LONDON_ONLY:
+            continue
         for i in current:
             if values[i]:
                 by_month[(layout.months[i], major)] += values[i]
-        if area_id != LONDON_ONLY:
-            by_area[(area_id, major)] += sum(values[i] for i in current)
+        by_area[(area_id, major)] += sum(values[i] for i in current)
     level = layout.level
     preview = crime_preview(
         source=Release.Source.MPS,
