@@ -259,6 +259,17 @@ class Table:
                     self.sums.append((cell_key, tuple((c, period, end) for c in children)))
         return keys
 
+    def add_shown(
+        self, key: Hashable, parts: MonthVars, *, level: str, shown: Mapping[PeriodKey, Status]
+    ) -> None:
+        """An earlier publication's figures of one series, fixed as they were published (cell
+        keys ``(key, period, end)``); a figure whose months are not all known is left out."""
+        for (period, end), status in shown.items():
+            months = months_in(period, end)
+            if all(m in parts for m in months):
+                terms = [parts[m] for m in months]
+                self.add_cell((key, period, end), terms, level=level, fixed=status)
+
     def value(self, cell: Cell) -> int:
         return sum(self.truth[t] for t in cell.terms)
 

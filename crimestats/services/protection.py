@@ -118,7 +118,7 @@ def piece_table(piece: Piece) -> PieceTable:
                     earliest_end=piece.earliest_end,
                 )
             elif series.shown:
-                table.add_periods(
+                table.add_shown(
                     (version.name, series.area), parts, level=series.level, shown=dict(series.shown)
                 )
         holding = version_relations(piece, version)
