@@ -1,9 +1,9 @@
 """How much of the default view a publication hides, measured against the raw counts.
 
 For benchmarks and the methodology's figures: per protected level and shown category, of the
-rolling 12 months ending at the publication's latest month, how many figures are small ("fewer
-than 5"), how many are withheld although not small (0 or at least the threshold: the cost of
-protecting others), and the share of crimes hidden.
+rolling 12 months ending at the publication's latest month, how many figures are small (the
+policy's primary rule), how many are withheld although not small (the cost of protecting
+others), and the share of crimes hidden.
 """
 
 from dataclasses import dataclass
@@ -28,8 +28,8 @@ class DefaultViewShare:
     level: str
     category: str
     figures: int
-    small: int  # true count 1..threshold-1
-    withheld_not_small: int  # withheld although 0 or >= threshold
+    small: int  # true count small under the policy
+    withheld_not_small: int  # withheld although its true count is not small
     crimes: int
     crimes_hidden: int
 
