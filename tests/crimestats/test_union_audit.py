@@ -257,6 +257,7 @@ def test_a_restated_month_is_a_new_unknown(areas, burglary, restated):
 
 
 @pytest.mark.london
+@pytest.mark.django_db
 def test_the_command_audits_three_boroughs_of_the_real_load(london):
     out = io.StringIO()
     # The protection is being rewritten: failures are reported here, not yet asserted away.
