@@ -105,6 +105,9 @@ class UnionFailure:
 
 @dataclass
 class UnionAuditOutcome:
+    """What the audit found: hidden small figures checked (each set of unknowns once), those
+    failing, how many of them are pinned to one value, and the relations modelled."""
+
     checked: int = 0
     failures: list[UnionFailure] = field(default_factory=list)
     pinned: int = 0
@@ -222,6 +225,8 @@ class _Model:
             self.names[index].append(name)
 
     def add_figures(self) -> None:
+        """Every figure as a fact about its months' unknowns; the hidden small ones as checks
+        (one per set of unknowns, naming every publication that hid it)."""
         piece = self.piece
         seen = set()
         for publication, code, period, end, count, suppressed, withheld in piece.figures:
@@ -327,14 +332,11 @@ class _Model:
 
     # -- solving -----------------------------------------------------------------------------
 
-    def problem(self) -> tuple[Problem, list[tuple[int, ...]]]:
-        terms = list(self.checks)
-        checks = [Check(index, check) for index, check in enumerate(terms)]
-        truth = None if any(isnan(t) for t in self.truth) else self.truth
-        problem = Problem(
-            len(self.truth), self.knowns, checks, self.piece.low, self.piece.high, truth=truth
-        )
-        return problem, terms
+    def problem(self) -> Problem:
+        """Everything modelled, with the true counts (NaN where a month had no raw data)."""
+        checks = [Check(index, terms) for index, terms in enumerate(self.checks)]
+        low, high = self.piece.low, self.piece.high
+        return Problem(len(self.truth), self.knowns, checks, low, high, truth=self.truth)
 
 
 def _audit_piece(piece: _Piece) -> _PieceResult:
@@ -346,14 +348,13 @@ def _audit_piece(piece: _Piece) -> _PieceResult:
     result.checked = len(model.checks)
     if not model.checks:
         return result
-    problem, _ = model.problem()
     truth = np.asarray(model.truth)
-    for part in split(problem):
+    for part in split(model.problem()):
         used = sorted(
             {t for k in part.knowns for t in k.terms} | {t for c in part.checks for t in c.terms}
         )
         if np.isnan(truth[used]).any():
-            part = replace(part, truth=None)
+            part = replace(part, truth=None)  # a figure about months with no raw counts
         report = audit(part)
         result.lps += report.lps
         for check, outcome in zip(part.checks, report.results, strict=True):
