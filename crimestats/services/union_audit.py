@@ -295,40 +295,43 @@ class _Model:
                 self._relation(kind, parent, children)
 
     def _relation(self, kind: str, parent: str, children: list[str]) -> None:
-        # terms -> (parent minus children, publication, month)
-        rows: dict[tuple[int, ...], tuple[float, int, date]] = {}
+        """One parent's relation in every publication: an equality in each month it holds in,
+        and where the children never add up to more (or never to less) than the parent in any
+        month of a publication, an inequality in that publication's other months."""
+        gaps: dict[tuple[int, ...], float] = {}  # terms -> parent minus children
+        inequality = False
         for publication in sorted(self.piece.series):
             top = self.vector(publication, parent)
             parts = [self.vector(publication, child) for child in children]
             if top is None or any(part is None for part in parts):
                 continue
+            rows = []
             for month, var in top[1].items():
                 terms = [part[1].get(month) for part in parts]
                 if any(t is None for t in terms):
                     continue  # a month without data for both sides
                 key = (var, *terms)
-                if key not in rows:
-                    gap = self.truth[var] - sum(self.truth[t] for t in terms)
-                    rows[key] = (gap, publication, month)
-        if not rows:
-            return
+                if key not in gaps:
+                    gaps[key] = self.truth[var] - sum(self.truth[t] for t in terms)
+                rows.append((key, gaps[key], month))
+            never_more = all(gap >= 0 for _, gap, _ in rows)  # children <= parent
+            never_less = all(gap <= 0 for _, gap, _ in rows)  # children >= parent
+            inequality |= never_more != never_less
+            for key, gap, month in rows:
+                coefs = (1.0,) + (-1.0,) * (len(key) - 1)
+                if gap == 0:
+                    self.fact(key, coefs, 0.0, 0.0, (kind, parent, publication, month))
+                elif never_more:
+                    name = (kind.replace(" = ", " >= "), parent, publication, month)
+                    self.fact(key, coefs, 0.0, inf, name)
+                elif never_less:
+                    name = (kind.replace(" = ", " <= "), parent, publication, month)
+                    self.fact(key, coefs, -inf, 0.0, name)
         tested = self.result.tested[kind]
-        tested[0] += len(rows)
-        never_more = all(gap >= 0 for gap, _, _ in rows.values())  # children <= parent
-        never_less = all(gap <= 0 for gap, _, _ in rows.values())  # children >= parent
-        if never_more != never_less:
+        tested[0] += len(gaps)
+        tested[1] += sum(gap == 0 for gap in gaps.values())
+        if inequality:
             self.result.inequalities[kind] = self.result.inequalities.get(kind, 0) + 1
-        for key, (gap, publication, month) in rows.items():
-            coefs = (1.0,) + (-1.0,) * (len(key) - 1)
-            if gap == 0:
-                tested[1] += 1
-                self.fact(key, coefs, 0.0, 0.0, (kind, parent, publication, month))
-            elif never_more:
-                name = (kind.replace(" = ", " >= "), parent, publication, month)
-                self.fact(key, coefs, 0.0, inf, name)
-            elif never_less:
-                name = (kind.replace(" = ", " <= "), parent, publication, month)
-                self.fact(key, coefs, -inf, 0.0, name)
 
     # -- solving -----------------------------------------------------------------------------
 
