@@ -5,7 +5,7 @@ control, for every area, shown category, period and end month. Pages only read t
 """
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -278,23 +278,7 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
         london_rates=_london_rates(region_blocks, categories, denominators, earliest_end),
         previous=previous,
     )
-    unchanged = {
-        (level, source)
-        for level in LEVELS_IN_ORDER
-        for source in _by_source(areas.get(level, []))
-        if previous
-        and previous.same_context
-        and all(
-            _same_rows(previous.coverage, coverage, lvl, source)
-            for lvl in (PROTECTED_WITH if level in policy.levels else (level,))
-        )
-    }
-    changed_small = {
-        source
-        for level in policy.levels
-        for source in _by_source(areas.get(level, []))
-        if (level, source) not in unchanged
-    }
+    unchanged = _unchanged(areas, policy, previous, coverage)
     small: SmallAreas | None = None
     if publication is not None:
         out.relations = publication.relations
@@ -311,7 +295,8 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
         if todo and level in policy.levels:
             if small is None:
                 small = protect_small_areas(
-                    sources=changed_small,
+                    sources={s for (lvl, s) in _all_blocks(areas, policy.levels)}
+                    - {s for (lvl, s) in unchanged if lvl in policy.levels},
                     areas=areas,
                     categories=categories,
                     earliest_end=earliest_end,
@@ -326,11 +311,12 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
                     builder.block_figures(block, out, protected)
                     _add_tally(out.hidden, protected.tally, parts=f"{level} {source.source}")
         elif todo:
-            sources = {_source(area) for area in todo}
             counts = (
                 region_counts
                 if level == Level.REGION
-                else current_counts(level=level, categories=categories, sources=sources)
+                else current_counts(
+                    level=level, categories=categories, sources={_source(a) for a in todo}
+                )
             )
             for block in blocks_for_level(
                 level=level, areas=todo, categories=categories, counts=counts
@@ -342,6 +328,26 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
             f"{sum(len(p.copied) for p in plans):,} unchanged series kept"
         )
     return out
+
+
+def _all_blocks(areas: dict, levels: Iterable[str]) -> set[tuple[str, Source]]:
+    return {(level, source) for level in levels for source in _by_source(areas.get(level, []))}
+
+
+def _unchanged(areas: dict, policy, previous: Previous | None, coverage) -> set:
+    """The (level, source) blocks whose figures can be copied from the previous publication:
+    nothing else changed, and neither did their releases (for protected levels, nor those of
+    the other levels their pieces hold)."""
+    if previous is None or not previous.same_context:
+        return set()
+    return {
+        (level, source)
+        for level, source in _all_blocks(areas, LEVELS_IN_ORDER)
+        if all(
+            _same_rows(previous.coverage, coverage, lvl, source)
+            for lvl in (PROTECTED_WITH if level in policy.levels else (level,))
+        )
+    }
 
 
 def _source(area: AreaRow) -> Source:

@@ -41,9 +41,7 @@ def publish_release(
         wards[(areas[ABBEY].id, category.id)] = abbey
         wards[(areas[ALIBON].id, category.id)] = [alibon] * len(span)
         wards[(areas[BARNET_VALE].id, category.id)] = [40] * len(span)
-        boroughs[(areas[BARKING].id, category.id)] = [
-            a + alibon + borough_extra for a in abbey
-        ]
+        boroughs[(areas[BARKING].id, category.id)] = [a + alibon + borough_extra for a in abbey]
         boroughs[(areas["E09000003"].id, category.id)] = [40] * len(span)
     london = {(areas["E12000007"].id, c.id): [900] * len(span) for c in majors}
     for level, counts in ((Level.WARD, wards), (Level.BOROUGH, boroughs), (Level.REGION, london)):
