@@ -147,12 +147,15 @@ class _Piece:
     places: dict[str, _Place]
     # publication -> area code -> (months covered, raw counts of those months)
     series: dict[int, dict[str, tuple[Months, Counts]]]
-    # (publication, area code, period, end, count, suppressed, withheld)
-    figures: list[tuple[int, str, str, date, int | None, bool, bool]]
+    # figure block -> its rows (area code, period, end, count, suppressed, withheld); blocks
+    # are shared between publications while unchanged, so each is sent once
+    figures: dict[int, list[tuple[str, str, date, int | None, bool, bool]]]
+    blocks: dict[int, list[int]]  # publication -> its figure blocks
 
     @property
     def size(self) -> int:
-        return len(self.figures) + sum(len(s) for s in self.series.values())
+        figures = sum(len(self.figures.get(b, ())) for ids in self.blocks.values() for b in ids)
+        return figures + sum(len(s) for s in self.series.values())
 
 
 @dataclass
@@ -229,7 +232,7 @@ class _Model:
         (one per set of unknowns, naming every publication that hid it)."""
         piece = self.piece
         seen = set()
-        for publication, code, period, end, count, suppressed, withheld in piece.figures:
+        for publication, code, period, end, count, suppressed, withheld in self._rows():
             place = piece.places[code]
             found = self.vector(publication, code)
             version = found[0] if found else None
@@ -257,6 +260,12 @@ class _Model:
                         self.check_figures.append([])
                     self.check_figures[index].append((publication, code, period, end, withheld))
                     self.check_of[key] = index
+
+    def _rows(self):
+        for publication, blocks in self.piece.blocks.items():
+            for block in blocks:
+                for row in self.piece.figures.get(block, ()):
+                    yield (publication, *row)
 
     def _note_check(self, key, publication: int) -> None:
         """The same hidden figure again in another publication: one check, both named."""
@@ -542,33 +551,24 @@ def _raw_series(
 def _figures(
     publications: list[Publication], places: dict[str, _Place], categories: list[Category]
 ) -> dict[int, list[tuple]]:
-    """Every figure of every publication about the places: publication -> rows of
+    """Every figure about the places in the publications' blocks: block -> rows of
     (code, category id, period, end, count, suppressed, withheld); each block read once."""
     code_of = dict(Area.objects.filter(code__in=list(places)).values_list("id", "code").iterator())
     blocks: dict[int, list[tuple]] = {}
-    for publication in publications:
-        for block in publication.block_ids:
-            if block in blocks:
-                continue
-            rows = (
-                PublishedFigure.objects.filter(
-                    block_id=block,
-                    area_id__in=list(code_of),
-                    category_id__in=[c.id for c in categories],
-                )
-                .values_list(
-                    "area_id",
-                    "category_id",
-                    "period",
-                    "end_month",
-                    "count",
-                    "suppressed",
-                    "withheld",
-                )
-                .iterator(chunk_size=20_000)
+    for block in sorted({block for p in publications for block in p.block_ids}):
+        rows = (
+            PublishedFigure.objects.filter(
+                block_id=block,
+                area_id__in=list(code_of),
+                category_id__in=[c.id for c in categories],
             )
-            blocks[block] = [(code_of[area], *rest) for area, *rest in rows]
-    return {p.pk: [row for block in p.block_ids for row in blocks[block]] for p in publications}
+            .values_list(
+                "area_id", "category_id", "period", "end_month", "count", "suppressed", "withheld"
+            )
+            .iterator(chunk_size=20_000)
+        )
+        blocks[block] = [(code_of[area], *rest) for area, *rest in rows]
+    return blocks
 
 
 def _groups(places: dict[str, _Place]) -> list[tuple[str, ...]]:
@@ -627,7 +627,8 @@ def _pieces(
                 protected=policy.levels,
                 places=members,
                 series={p.pk: {} for p in publications},
-                figures=[],
+                figures={},
+                blocks={p.pk: list(p.block_ids) for p in publications},
             )
     for pk, by_code in series.items():
         for (code, category), value in by_code.items():
@@ -635,13 +636,13 @@ def _pieces(
             borough = code if place.level == Level.BOROUGH else place.borough
             if borough in group_of:
                 pieces[(group_of[borough], category)].series[pk][code] = value
-    for pk, rows in figures.items():
-        for code, category, period, end, count, suppressed, withheld in rows:
+    for block, rows in figures.items():
+        for code, category, *row in rows:
             place = places[code]
             borough = code if place.level == Level.BOROUGH else place.borough
             if borough in group_of:
                 piece = pieces[(group_of[borough], category)]
-                piece.figures.append((pk, code, period, end, count, suppressed, withheld))
+                piece.figures.setdefault(block, []).append((code, *row))
     return sorted(pieces.values(), key=lambda piece: -piece.size)
 
 
@@ -672,7 +673,8 @@ def audit_all_publications(
     pieces = _pieces(publications, places, categories, policy)
     log(
         f"  read {len(publications)} publication(s), {len(places):,} areas, "
-        f"{sum(len(p.figures) for p in pieces):,} figures in {perf_counter() - started:.1f} s"
+        f"{sum(len(r) for p in pieces for r in p.figures.values()):,} figures "
+        f"in {perf_counter() - started:.1f} s"
     )
     results = _run(pieces, workers=workers)
     tested = {kind: [0, 0] for kind in RELATION_KINDS}
