@@ -180,6 +180,7 @@ class _Model:
         self.truth: list[float] = []
         self.unknown: dict[tuple[str, date, int | None], int] = {}
         self.vectors: dict[tuple[str, Months, Counts], tuple[int, dict[date, int]]] = {}
+        self.of_publication: dict[tuple[int, str], tuple[int, dict[date, int]] | None] = {}
         self.facts: dict[tuple, int] = {}
         self.knowns: list[Known] = []
         # Each fact's names: a figure's text, or (relation, parent, publication, month).
@@ -201,15 +202,18 @@ class _Model:
 
     def vector(self, publication: int, code: str) -> tuple[int, dict[date, int]] | None:
         """A version of an area's months (an id, and month -> unknown) in one publication."""
+        if (publication, code) in self.of_publication:
+            return self.of_publication[(publication, code)]
         series = self.piece.series.get(publication, {}).get(code)
-        if series is None:
-            return None
-        key = (code, *series)
-        found = self.vectors.get(key)
-        if found is None:
-            months, counts = series
-            mapping = {m: self._var(code, m, c) for m, c in zip(months, counts, strict=True)}
-            found = self.vectors[key] = (len(self.vectors), mapping)
+        found = None
+        if series is not None:
+            key = (code, *series)
+            found = self.vectors.get(key)
+            if found is None:
+                months, counts = series
+                mapping = {m: self._var(code, m, c) for m, c in zip(months, counts, strict=True)}
+                found = self.vectors[key] = (len(self.vectors), mapping)
+        self.of_publication[(publication, code)] = found
         return found
 
     # -- facts -------------------------------------------------------------------------------
