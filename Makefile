@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CRIMEMAP_DATA_DIR ?= $(abspath ../shared/data/london)
 
-.PHONY: run test bench stop setup system venv services migrate load lint format
+.PHONY: run test bench bench-releases stop setup system venv services migrate load lint format
 
 system:
 	@deploy/local/system-packages.sh
@@ -36,6 +36,11 @@ test: setup
 
 bench: load
 	@$(PY) -m tests.load.bench
+
+# Replays the monthly releases 2025-06 … 2025-11 in a database of its own (issue 10); a long run.
+# BENCH_ARGS="--months 1 --boroughs E09000001,E09000017,E09000030" for a shorter one.
+bench-releases: setup
+	@$(PY) -m tests.load.bench_releases $(BENCH_ARGS)
 
 lint: venv
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
