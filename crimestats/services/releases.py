@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 
-from cachalot.api import invalidate
+from cachalot.api import cachalot_disabled, invalidate
 from django.db import connection, transaction
 
 from areas.models import BoundarySet
@@ -35,12 +35,17 @@ def lock_publishing() -> None:
 
 
 def current_month_rows(**filters) -> list[list]:
-    """[source, force, level, month, release id] of every current month, in a stable order."""
-    rows = (
-        CurrentMonth.objects.filter(**filters)
-        .order_by("source", "force", "level", "month")
-        .values_list("source", "force", "level", "month", "release_id")
-    )
+    """[source, force, level, month, release id] of every current month, in a stable order.
+
+    Read past the query cache: under the publish lock this must see the last commit, and another
+    worker's publish drops its cached queries only after it has committed (and let go the lock).
+    """
+    with cachalot_disabled():
+        rows = list(
+            CurrentMonth.objects.filter(**filters)
+            .order_by("source", "force", "level", "month")
+            .values_list("source", "force", "level", "month", "release_id")
+        )
     return [[s, f, lvl, m.isoformat(), r] for s, f, lvl, m, r in rows]
 
 
@@ -55,7 +60,8 @@ def fingerprint(*, source: str, force: str, level: str) -> str:
 
 
 def current_publication() -> Publication | None:
-    return Publication.objects.filter(is_current=True).first()
+    with cachalot_disabled():  # as current_month_rows: what is committed, not what was cached
+        return Publication.objects.filter(is_current=True).first()
 
 
 def record_state(*, user=None, note: str) -> ReleaseState:
@@ -71,7 +77,8 @@ def record_state(*, user=None, note: str) -> ReleaseState:
 def ensure_baseline(*, user=None) -> None:
     """Record the state as it is now (e.g. after `load_london`) unless it already is."""
     publication = current_publication()
-    latest = ReleaseState.objects.first()
+    with cachalot_disabled():
+        latest = ReleaseState.objects.first()
     if (
         latest is not None
         and latest.current_months == current_month_rows()
