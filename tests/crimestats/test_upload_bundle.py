@@ -257,3 +257,15 @@ def test_a_borough_file_again_with_the_same_counts_restates_no_month(
     assert upload.status == Upload.Status.VALID, upload.message
     assert upload.preview["months_restated"] == []
     assert [m["state"] for m in upload.preview["months"]] == ["unchanged"] * 3
+
+
+def test_city_months_before_any_met_figures_say_nothing_is_public_yet(tiny_london, fixtures_dir):
+    (upload,) = receive_files(files=[(fixtures_dir / CITY, CITY)])
+
+    checked_and_published(upload)
+
+    assert upload.status == Upload.Status.PUBLISHED, upload.message
+    assert upload.message == (
+        f"published: {upload.audit.get(action='publish').counts['counts_written']:,} counts "
+        "written; nothing to publish on the site yet"
+    )

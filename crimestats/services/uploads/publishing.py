@@ -158,13 +158,15 @@ def publish_upload(upload: Upload, *, user=None, log: Callable[[str], None] = pr
                 upload.releases.set(result.releases)
             upload.status = Status.PUBLISHED
             files = len(checked_against(upload))
-            upload.message = "published: " + (
-                f"{result.counts_written if result else 0:,} counts written"
-                + (f" from {files} files" if files > 1 else "")
-                + f"; publication {publication.pk} is now public"
-                if publication is not None
-                else "the team list is updated"
+            what = f"{result.counts_written if result else 0:,} counts written" + (
+                f" from {files} files" if files > 1 else ""
             )
+            if upload.kind == SNT:
+                upload.message = "published: the team list is updated"
+            elif publication is None:  # e.g. City months before any Met figures are loaded
+                upload.message = f"published: {what}; nothing to publish on the site yet"
+            else:
+                upload.message = f"published: {what}; publication {publication.pk} is now public"
             upload.save()
             audit(
                 user=user,
