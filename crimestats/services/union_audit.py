@@ -82,10 +82,28 @@ class UnionFailure:
     withheld: bool
     feasible: tuple[float, float]  # rounded inward: ceil of the minimum, floor of the maximum
     pinned_by: tuple[str, ...]  # the figures and relations that prove the bound
+    # The range from the publications before the first that hid it (and their relations):
+    # what was already public about it before it was ever published.
+    before: tuple[float, float] = (0.0, inf)
+    threshold: int = 5
 
     @property
     def pinned(self) -> bool:
         return self.feasible[0] == self.feasible[1]
+
+    @property
+    def bound_before(self) -> bool:
+        """Already failing on what was public before it was first published: no withholding
+        when it was published could have helped, only not narrowing it further."""
+        low, high = self.before
+        return low > 1 or high < self.threshold - 1
+
+    @property
+    def narrowed(self) -> bool:
+        """Narrowed by its own or later publications beyond what was public before: towards
+        1 at the bottom, or below the threshold at the top (so that it would read as small)."""
+        low, high = self.feasible
+        return low > max(1.0, self.before[0]) or high < min(self.threshold, self.before[1])
 
     def __str__(self) -> str:
         low, high = self.feasible
@@ -94,6 +112,8 @@ class UnionFailure:
         if len(self.publications) > 1:
             where = f"publications {', '.join(map(str, self.publications))}"
         value = f"exactly {low:g}" if self.pinned else f"only {low:g} to {high:g}"
+        if self.bound_before and not self.narrowed:
+            value += " (as already public before it was first published, and no narrower)"
         proof = "; ".join(self.pinned_by[:SHOWN_PROOF]) or "its own bounds"
         if len(self.pinned_by) > SHOWN_PROOF:
             proof += f"; and {len(self.pinned_by) - SHOWN_PROOF} more"
@@ -112,6 +132,8 @@ class UnionAuditOutcome:
     failures: list[UnionFailure] = field(default_factory=list)
     pinned: int = 0
     lps: int = 0
+    # failures already failing before they were first published and narrowed no further
+    bound_before: int = 0
     seconds: float = 0.0
     relations: dict = field(default_factory=dict)
     publications: list[int] = field(default_factory=list)
@@ -183,6 +205,7 @@ class _Model:
         self.of_publication: dict[tuple[int, str], tuple[int, dict[date, int]] | None] = {}
         self.facts: dict[tuple, int] = {}
         self.knowns: list[Known] = []
+        self.stated_by: list[set[int]] = []  # each fact's publications
         # Each fact's names: a figure's text, or (relation, parent, publication, month).
         self.names: list[list[str | tuple[str, str, int, date]]] = []
         self.checks: dict[tuple[int, ...], int] = {}
@@ -218,7 +241,7 @@ class _Model:
 
     # -- facts -------------------------------------------------------------------------------
 
-    def fact(self, terms, coefs, lower: float, upper: float, name) -> None:
+    def fact(self, terms, coefs, lower: float, upper: float, name, publication: int) -> None:
         order = sorted(range(len(terms)), key=lambda i: terms[i])
         terms = tuple(terms[i] for i in order)
         coefs = None if coefs is None else tuple(float(coefs[i]) for i in order)
@@ -228,6 +251,8 @@ class _Model:
             index = self.facts[key] = len(self.knowns)
             self.knowns.append(Known(index, terms, lower, upper, coefs))
             self.names.append([])
+            self.stated_by.append(set())
+        self.stated_by[index].add(publication)
         if len(self.names[index]) < 3:
             self.names[index].append(name)
 
@@ -252,9 +277,16 @@ class _Model:
             ]
             name = f"P{publication} {code} {period} {end:%Y-%m}"
             if not suppressed:
-                self.fact(terms, None, count, count, f"{name} = {count}")
+                self.fact(terms, None, count, count, f"{name} = {count}", publication)
             elif not withheld:
-                self.fact(terms, None, piece.low, piece.high, f"{name} fewer than {piece.high + 1}")
+                self.fact(
+                    terms,
+                    None,
+                    piece.low,
+                    piece.high,
+                    f"{name} fewer than {piece.high + 1}",
+                    publication,
+                )
             if suppressed and place.level in piece.protected:
                 truth = sum(self.truth[t] for t in terms)
                 if not isnan(truth) and piece.low <= truth <= piece.high:
@@ -333,13 +365,13 @@ class _Model:
             for key, gap, month in rows:
                 coefs = (1.0,) + (-1.0,) * (len(key) - 1)
                 if gap == 0:
-                    self.fact(key, coefs, 0.0, 0.0, (kind, parent, publication, month))
+                    self.fact(key, coefs, 0.0, 0.0, (kind, parent, publication, month), publication)
                 elif never_more:
                     name = (kind.replace(" = ", " >= "), parent, publication, month)
-                    self.fact(key, coefs, 0.0, inf, name)
+                    self.fact(key, coefs, 0.0, inf, name, publication)
                 elif never_less:
                     name = (kind.replace(" = ", " <= "), parent, publication, month)
-                    self.fact(key, coefs, -inf, 0.0, name)
+                    self.fact(key, coefs, -inf, 0.0, name, publication)
         tested = self.result.tested[kind]
         tested[0] += len(gaps)
         tested[1] += sum(gap == 0 for gap in gaps.values())
@@ -387,7 +419,15 @@ def _audit_piece(piece: _Piece) -> _PieceResult:
                 high = _extreme(part, check, maximise=True) if withheld else piece.high
             feasible = _inward(low, high)
             names = _describe(model.names[i][0] for i in outcome.pinned_by)
-            publication, code, period, end, _ = figures[0]
+            order = list(piece.blocks)
+            publication, code, period, end, _ = min(figures, key=lambda f: order.index(f[0]))
+            earlier = set(order[: order.index(publication)])
+            before = replace(
+                part, knowns=[k for k in part.knowns if model.stated_by[k.id] & earlier]
+            )
+            before_range = _inward(
+                _extreme(before, check, maximise=False), _extreme(before, check, maximise=True)
+            )
             result.failures.append(
                 UnionFailure(
                     publication=publication,
@@ -399,6 +439,8 @@ def _audit_piece(piece: _Piece) -> _PieceResult:
                     withheld=withheld,
                     feasible=feasible,
                     pinned_by=names,
+                    before=before_range,
+                    threshold=piece.high + 1,
                 )
             )
     return result
@@ -694,6 +736,7 @@ def audit_all_publications(
             inequalities[kind] += n
     outcome.failures.sort(key=lambda f: (f.area, f.category, f.period, f.end))
     outcome.pinned = sum(f.pinned for f in outcome.failures)
+    outcome.bound_before = sum(f.bound_before and not f.narrowed for f in outcome.failures)
     outcome.relations = {
         kind: {
             "tested": tested[kind][0],

@@ -273,3 +273,29 @@ def test_the_command_audits_three_boroughs_of_the_real_load(london):
     # The City's police.uk borough figure is the sum of its LSOAs in every month.
     city = relations.split("City of London = its LSOAs: ")[1].split()
     assert city[0] == city[2] and int(city[0]) > 0
+
+
+def test_a_figure_already_bound_before_it_was_published_is_told_apart(areas, burglary):
+    """R12(e-1) = 9 and R12(e-12) = 7 were public, so the eleven months between add up to at
+    least 2 and R12(e) (3) is at least 2 before it is ever published. Withheld and no
+    narrower, it still fails (nothing is relaxed), but as already bound; labelled "fewer than
+    5" it is narrowed to 2..4 by its own publication."""
+    months = month_range(date(2023, 6, 1), date(2025, 5, 1))  # 24 months
+    counts = [0] * 24
+    counts[11], counts[15], counts[23] = 7, 2, 1  # R12 to month 11: 7; to 22: 9; to 23: 3
+    e, before = months[-1], months[-2]
+    release(areas, burglary, Level.WARD, {ABBEY: counts}, months, "abbey")
+    r12 = {m: sum(counts[i - 11 : i + 1]) for i, m in enumerate(months) if i >= 11}
+    assert (r12[before], r12[months[11]], r12[e]) == (9, 7, 3)
+    earlier = [(ABBEY, "r12", m, v) for m, v in r12.items() if m != e]
+    first = publish(areas, burglary, earlier, latest=before)
+    publish(areas, burglary, [(ABBEY, "r12", e, WITHHELD)], latest=e)
+    outcome = audit()
+    [failure] = outcome.failures
+    assert failure.bound_before and not failure.narrowed and outcome.bound_before == 1
+    assert failure.before[0] >= 2 and failure.feasible[1] >= 5
+    assert first.pk not in failure.publications
+    Publication.objects.exclude(pk=first.pk).delete()
+    publish(areas, burglary, [(ABBEY, "r12", e, SMALL)], latest=e)
+    [failure] = audit().failures
+    assert failure.bound_before and failure.narrowed

@@ -217,6 +217,7 @@ class Audit:
     checked: int = 0
     failures: list = field(default_factory=list)
     pinned: int = 0
+    bound_before: int = 0  # failing already before first published, and narrowed no further
     seconds: float = 0.0
     missing: str = ""
 
@@ -232,6 +233,7 @@ def union_audit(boroughs: list[str] | None) -> Audit:
         checked=outcome.checked,
         failures=list(outcome.failures),
         pinned=outcome.pinned,
+        bound_before=getattr(outcome, "bound_before", 0),
         seconds=outcome.seconds,
     )
 
@@ -322,8 +324,9 @@ def report_lines(
             audited = audit.missing
         else:
             audited = (
-                f"{audit.checked:,} checked, {len(audit.failures)} failing, {audit.pinned} pinned, "
-                f"{audit.seconds:.1f} s"
+                f"{audit.checked:,} checked, {len(audit.failures)} failing "
+                f"({audit.bound_before} already so before first published), {audit.pinned} "
+                f"pinned, {audit.seconds:.1f} s"
             )
         split = f" ({r.write_s:.1f} + {r.build_s:.1f} s)" if r.build_s is not None else ""
         ok = (
@@ -343,7 +346,9 @@ def report_lines(
     lines += [
         "",
         f"Targets: publish ≤ {PUBLISH_SECONDS} s and ≤ {PUBLISH_MB} MB (both memory figures); "
-        "audit 0 failing, 0 pinned.",
+        'audit 0 failing, 0 pinned. A failure "already so before first published" is a '
+        "hidden figure that what was public before it existed already bounds (e.g. at least 2) "
+        "and that no later publication narrowed: withheld without the label, never pinned.",
         "",
         "## Default view: withheld although not small",
         "",
@@ -474,6 +479,7 @@ def _audit_line(audit: Audit) -> dict:
         "checked": audit.checked,
         "failing": len(audit.failures),
         "pinned": audit.pinned,
+        "bound_before": audit.bound_before,
         "seconds": round(audit.seconds, 1),
         "missing": audit.missing,
     }

@@ -40,6 +40,10 @@ class Command(BaseCommand):
         self.stdout.write(f"cells checked: {outcome.checked:,}")
         self.stdout.write(f"cells failing: {len(outcome.failures):,}")
         self.stdout.write(f"pinned to one value: {outcome.pinned:,}")
+        self.stdout.write(
+            f"of the failing, already so before first published and narrowed no further: "
+            f"{outcome.bound_before:,}"
+        )
         self.stdout.write(f"linear programs solved: {outcome.lps:,}")
         self.stdout.write(f"time taken: {outcome.seconds:.1f} s")
         self.stdout.write("relations found and modelled:")
