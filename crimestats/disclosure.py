@@ -81,6 +81,13 @@ class Status(StrEnum):
     SMALL = "small"  # "fewer than <threshold>"
     WITHHELD = "withheld"  # secondary suppression: says nothing
 
+    @classmethod
+    def of(cls, *, suppressed: bool, withheld: bool) -> "Status":
+        """A published row's status from its two flags."""
+        if not suppressed:
+            return cls.EXACT
+        return cls.WITHHELD if withheld else cls.SMALL
+
     @property
     def revealing(self) -> int:
         return {Status.WITHHELD: 0, Status.SMALL: 1, Status.EXACT: 2}[self]
@@ -97,9 +104,7 @@ class Published:
 
     @property
     def status(self) -> Status:
-        if not self.suppressed:
-            return Status.EXACT
-        return Status.WITHHELD if self.withheld else Status.SMALL
+        return Status.of(suppressed=self.suppressed, withheld=self.withheld)
 
 
 def is_small(count: int, *, level: str, policy: Policy) -> bool:
@@ -927,20 +932,6 @@ def fixed_targets(
         result.append(replace(check, target=(floor, policy.threshold if top is None else top)))
         bound.append(check.id)
     return result, bound
-
-
-def _protect_table(table: Table, policy: Policy, cost: CostFn) -> Protection:
-    return protect(table, policy=policy, cost=cost)
-
-
-def protect_tables(
-    tables: Sequence[Table], *, policy: Policy, workers: int = 1, cost: CostFn = default_cost
-) -> list[Protection]:
-    """``protect`` for several independent tables, in order, on ``workers`` processes."""
-    if workers <= 1 or len(tables) < 2:
-        return [protect(table, policy=policy, cost=cost) for table in tables]
-    with ProcessPoolExecutor(max_workers=min(workers, len(tables))) as pool:
-        return list(pool.map(_protect_table, tables, repeat(policy), repeat(cost)))
 
 
 # --------------------------------------------------------------------------------------------

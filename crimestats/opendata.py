@@ -79,12 +79,6 @@ def dictionary(policy: disclosure.Policy) -> list[tuple[str, str]]:
     return [(name, meaning.format(**words)) for name, meaning in DICTIONARY]
 
 
-def _status(suppressed: bool, withheld: bool) -> disclosure.Status:
-    if not suppressed:
-        return disclosure.Status.EXACT
-    return disclosure.Status.WITHHELD if withheld else disclosure.Status.SMALL
-
-
 def _shown_as(status: disclosure.Status, count: int | None, policy: disclosure.Policy):
     if status == disclosure.Status.EXACT:
         return count
@@ -124,7 +118,7 @@ def _rows(publication: Publication) -> Iterator[tuple]:
     )
     for row in rows.iterator(chunk_size=CHUNK):
         code, name, level, category, period, end, count, suppressed, rate, band, withheld = row
-        status = _status(suppressed, withheld)
+        status = disclosure.Status.of(suppressed=suppressed, withheld=withheld)
         yield (
             code,
             name,
@@ -210,7 +204,7 @@ def figures_geojson(request: HttpRequest, pk: int, level: str) -> StreamingHttpR
     for area_id, category, period, count, suppressed, rate, band, withheld in rows.iterator(
         chunk_size=CHUNK
     ):
-        status = _status(suppressed, withheld)
+        status = disclosure.Status.of(suppressed=suppressed, withheld=withheld)
         key = f"{category}_{period}"
         figures.setdefault(area_id, {})[key] = {
             "shown_as": _shown_as(status, count, policy),

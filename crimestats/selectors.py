@@ -44,9 +44,7 @@ class Figure:
         Pages put it on every figure's element, so what a label claims can be checked."""
         if not self.available:
             return NO_DATA_STATUS
-        if not self.suppressed:
-            return disclosure.Status.EXACT.value
-        return (disclosure.Status.WITHHELD if self.withheld else disclosure.Status.SMALL).value
+        return disclosure.Status.of(suppressed=self.suppressed, withheld=self.withheld).value
 
     @property
     def count_label(self) -> str:

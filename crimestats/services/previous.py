@@ -66,7 +66,6 @@ class Previous:
     """The current publication, as the one a new build replaces."""
 
     publication: Publication
-    same_protection: bool  # an unchanged series keeps its statuses
     same_context: bool  # an unchanged series keeps its rows
 
     def __post_init__(self) -> None:

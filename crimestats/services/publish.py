@@ -253,7 +253,6 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
     if publication is not None:
         previous = Previous(
             publication,
-            same_protection=publication.protection_context == protection,
             same_context=publication.context == context,
         )
     coverage = current_coverage()

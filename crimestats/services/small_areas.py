@@ -29,7 +29,7 @@ from crimestats.services.protection import (
     add_counts,
     protect_pieces,
 )
-from crimestats.sources import Source
+from crimestats.sources import Source, source_for
 
 STATUSES_SQL = """
     SELECT f.area_id, f.category_id, f.period, f.end_month, f.suppressed, f.withheld
@@ -126,8 +126,6 @@ def protect_small_areas(
 
 
 def _source_of(area) -> Source:
-    from crimestats.sources import source_for
-
     return source_for(code=area.code, borough_code=area.borough_code)
 
 
@@ -195,7 +193,7 @@ def _earlier_versions(sources, areas, categories, wanted, levels, now) -> list:
                 )
                 version[level] = (got[0], statuses)
             result.append(((source, publication.pk), version))
-    return [((source, name), version) for (source, name), version in result]
+    return result
 
 
 def _statuses(block_ids, categories, codes: dict[str, int], level: str) -> dict:
@@ -208,13 +206,7 @@ def _statuses(block_ids, categories, codes: dict[str, int], level: str) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(STATUSES_SQL, [block_ids, [c.id for c in categories], list(by_code)])
         for area_id, category_id, period, end, suppressed, withheld in cursor:
-            status = (
-                disclosure.Status.EXACT
-                if not suppressed
-                else disclosure.Status.WITHHELD
-                if withheld
-                else disclosure.Status.SMALL
-            )
+            status = disclosure.Status.of(suppressed=suppressed, withheld=withheld)
             result[(codes[by_code[area_id]], category_id)].append(((Period(period), end), status))
     return {key: tuple(sorted(value)) for key, value in result.items()}
 
