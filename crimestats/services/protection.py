@@ -18,6 +18,8 @@ from datetime import date
 from itertools import repeat
 from math import inf
 
+import numpy as np
+
 from areas.models import Level
 from crimestats import disclosure, relations
 from crimestats.periods import Period, months_in
@@ -156,8 +158,6 @@ def version_relations(piece: Piece, version: Version) -> list[relations.Relation
 
 
 def _find(kind: str, whole: AreaSeries, parts: list[AreaSeries]) -> list[relations.Relation]:
-    import numpy as np
-
     months = parts[0].months
     if any(p.months != months for p in parts):
         return []  # parts from files covering different months: no month-by-month relation

@@ -107,7 +107,8 @@ class UnionFailure:
 
     def __str__(self) -> str:
         low, high = self.feasible
-        shown = "not shown" if self.withheld else "fewer than 5"
+        policy = Policy(threshold=self.small[1] + 1)
+        shown = policy.withheld_label if self.withheld else policy.label
         where = f"publication {self.publication}"
         if len(self.publications) > 1:
             where = f"publications {', '.join(map(str, self.publications))}"
