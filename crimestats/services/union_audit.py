@@ -107,7 +107,7 @@ class UnionFailure:
 
     def __str__(self) -> str:
         low, high = self.feasible
-        policy = Policy(threshold=self.small[1] + 1)
+        policy = Policy.from_settings()
         shown = policy.withheld_label if self.withheld else policy.label
         where = f"publication {self.publication}"
         if len(self.publications) > 1:
