@@ -21,6 +21,9 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "crimemap-development-only-not-secret")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Proxies in front of the site that append to X-Forwarded-For (nginx on the same machine: 1).
+# With 0 the header is ignored: a client can write it itself (hardening/clients.py).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 # Project-local services started by `make run` / `make test` (see Makefile) unless overridden.
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgis://crimemap@127.0.0.1:55432/crimemap")

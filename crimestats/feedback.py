@@ -1,12 +1,16 @@
 """The feedback form: stored with its page, no personal data, honeypot and a per-client limit."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from crimestats.content_models import Feedback
+from hardening.clients import client_address
 
 RATE_LIMIT = 5  # submissions per client
 RATE_WINDOW = 600  # seconds
@@ -20,9 +24,7 @@ class FeedbackForm(forms.Form):
     website = forms.CharField(required=False)  # the honeypot: people never see it
 
     def clean_page(self) -> str:
-        page = self.cleaned_data["page"]
-        # Only our own pages: a path, never another site.
-        return page if page.startswith("/") and not page.startswith("//") else "/"
+        return own_page(self.cleaned_data["page"])
 
     def clean(self):
         data = super().clean()
@@ -31,14 +33,14 @@ class FeedbackForm(forms.Form):
         return data
 
 
-def _client(request: HttpRequest) -> str:
-    # Behind nginx the client is the first X-Forwarded-For address; REMOTE_ADDR otherwise.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "unknown")
+def own_page(url: str) -> str:
+    """A path on this site, or "/": browsers read "/\\evil" as "//evil", another site."""
+    own = url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+    return url if own else "/"
 
 
 def _over_limit(request: HttpRequest) -> bool:
-    key = f"feedback-rate:{_client(request)}"
+    key = f"feedback-rate:{client_address(request)}"
     cache.add(key, 0, RATE_WINDOW)
     try:
         return cache.incr(key) > RATE_LIMIT
@@ -64,11 +66,9 @@ def feedback(request: HttpRequest) -> HttpResponse:
             useful=data["useful"],
             message=data["message"].strip(),
         )
-    return redirect(f"/feedback/thanks/?from={data['page']}")
+    return redirect(f"/feedback/thanks/?{urlencode({'from': data['page']})}")
 
 
 def thanks(request: HttpRequest) -> HttpResponse:
-    back = request.GET.get("from", "/")
-    if not back.startswith("/") or back.startswith("//"):
-        back = "/"
+    back = own_page(request.GET.get("from", "/"))
     return render(request, "crimestats/feedback_thanks.html", {"back": back})
