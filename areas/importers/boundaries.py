@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import shapely
-from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
+from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.contrib.gis.gdal.error import GDALException
 from shapely.geometry import MultiPolygon
 
 from areas.importers.errors import UploadError
 from areas.importers.fields import CODE_FIELDS, NAME_FIELDS, describe, find_field
+from areas.importers.gdal_source import open_vector
 from areas.models import CODE_PREFIX, Level
 from areas.services.geometry import to_multipolygon
 
@@ -84,10 +85,7 @@ def read_geometries(
     or wrongly: see areas/services/boundary_uploads.py).
     """
     name = path.name
-    try:
-        source = DataSource(str(path))
-    except GDALException as error:
-        raise UploadError(name, f"GDAL cannot read this file ({error})") from error
+    source = open_vector(path, file=name)
     target = SpatialReference(BNG_SRID)
     number = 0
     for layer in source:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import shapely
-from django.contrib.gis.gdal import DataSource, SpatialReference
+from django.contrib.gis.gdal import SpatialReference
 from django.contrib.gis.gdal.error import GDALException
 from django.db import connection, transaction
 
@@ -35,6 +35,7 @@ from areas.importers.fields import (
     describe,
     find_field,
 )
+from areas.importers.gdal_source import SUFFIX_DRIVERS, open_vector
 from areas.importers.postcodes import PLACE_SQL
 from areas.models import CODE_PREFIX, Area, BoundarySet, Level, Postcode, SaferNeighbourhoodTeam
 from areas.services.boundary_sets import (
@@ -55,7 +56,7 @@ UPLOAD_LEVELS = (Level.LSOA, Level.WARD, Level.BOROUGH)
 PREFIX_LEVEL = {CODE_PREFIX[level]: level for level in UPLOAD_LEVELS}
 GENERIC_CODE_FIELDS = (r"GSS_CODE", r"CODE")
 # The one file GDAL is pointed at; a shapefile's other parts come with it (SIDECARS).
-MAIN_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg", ".kml", ".gml", ".fgb")
+MAIN_SUFFIXES = tuple(SUFFIX_DRIVERS)
 ARCHIVE_SUFFIXES = tuple(dict.fromkeys(MAIN_SUFFIXES + SIDECARS))
 # A feature must have at least this share of its area inside London.
 MIN_SHARE_INSIDE = 0.5
@@ -183,10 +184,7 @@ def coordinate_system(path: Path, *, file: str) -> tuple[int | None, str, list[s
     A file that names no CRS is read as EPSG:4326 or 27700 when its coordinates can only be
     those; a GeoJSON without a "crs" member is WGS84 to GDAL even when it holds grid metres.
     """
-    try:
-        source = DataSource(str(path))
-    except GDALException as error:
-        raise UploadError(file, f"GDAL cannot read this file ({error})") from error
+    source = open_vector(path, file=file)
     layers = [layer for layer in source if layer.geom_type.name != "None"]
     if not layers:
         raise UploadError(file, "the file has no layer with geometries")
