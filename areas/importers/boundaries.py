@@ -5,6 +5,7 @@ UploadError.row is the feature number, UploadError.column the field.
 """
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,36 @@ def check_code(*, code: str, level: str, file: str, row: int | None, column: str
             code,
         )
     return code
+
+
+# Area names are shown on every page and in the map's tooltips: letters of any script, digits,
+# spaces and the punctuation real names use ("Queen's Park & Kensal Green", "St. Helier").
+NAME_PUNCTUATION = " &'’,-.()/"
+MAX_NAME = 100
+
+
+def check_name(*, name: str, file: str, row: int | None, column: str) -> str:
+    """The name, or UploadError naming the first character no area name has (markup, control
+    and direction characters among them) or saying it is too long."""
+    if len(name) > MAX_NAME:
+        raise UploadError(
+            file,
+            f"the name is {len(name)} characters long: at most {MAX_NAME} characters",
+            row,
+            column,
+            name,
+        )
+    for char in name:
+        if char not in NAME_PUNCTUATION and unicodedata.category(char)[0] not in "LMN":
+            raise UploadError(
+                file,
+                f"the name holds {char!r}, which no area name has: names are letters, digits, "
+                f"spaces and {' '.join(NAME_PUNCTUATION.strip())}",
+                row,
+                column,
+                name,
+            )
+    return name
 
 
 def read_geometries(
@@ -169,6 +200,7 @@ def read_boundary_file(*, path: Path, level: str) -> list[BoundaryFeature]:
         area_name = str(attributes.get(name_field) or "").strip()
         if not area_name:
             raise UploadError(name, "the name is empty", number, name_field, area_name)
+        check_name(name=area_name, file=name, row=number, column=name_field)
         if geometry is None or geometry.is_empty:
             raise UploadError(name, "the feature has no polygon", number, "geometry")
         features.append(

@@ -25,6 +25,7 @@ from areas.importers.boundaries import (
     LEVEL_WORDS,
     BoundaryFeature,
     check_code,
+    check_name,
     read_geometries,
 )
 from areas.importers.errors import UploadError
@@ -301,6 +302,11 @@ def read_upload(*, path: Path, file: str | None = None) -> BoundaryFile:
         problems = len(errors)
         if not name:
             errors.append(UploadError(file, "the name is empty", number, name_field, name))
+        else:
+            try:
+                check_name(name=name, file=file, row=number, column=name_field)
+            except UploadError as error:
+                errors.append(error)
         if geometry is None:
             errors.append(
                 UploadError(file, "the feature has no geometry", number, "geometry", code)
