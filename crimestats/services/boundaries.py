@@ -13,7 +13,6 @@ copying a ward's or borough's total by code would be wrong as soon as the LSOAs 
 """
 
 import shutil
-import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -72,8 +71,9 @@ def boundary_file(path: Path) -> Iterator[Path]:
     from crimestats.services.uploads import _unzip
 
     members = _unzip(path, file_name=path.name, suffixes=ARCHIVE_SUFFIXES)
-    folder = Path(tempfile.mkdtemp(prefix="boundaries-"))
+    folder = members[0][0].parent / "boundaries"
     try:
+        folder.mkdir()
         paths = []
         for member, name in members:
             target = folder / name
@@ -85,9 +85,7 @@ def boundary_file(path: Path) -> Iterator[Path]:
             paths.append(target)
         yield main_file(paths, archive=path.name)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        if members:
-            shutil.rmtree(members[0][0].parent, ignore_errors=True)
+        shutil.rmtree(members[0][0].parent, ignore_errors=True)  # the folder is inside it
 
 
 def shapefile_as_zip(path: Path, *, folder: Path) -> Path:

@@ -49,12 +49,15 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
         # A shapefile is several files: it goes zipped, as in the admin (removed when done).
-        work = tempfile.TemporaryDirectory(prefix="import-")
-        paths = [
-            shapefile_as_zip(p, folder=Path(work.name)) if p.suffix.lower() == ".shp" else p
-            for p in paths
-        ]
-        files = [(path, path.name) for path in paths]
+        with tempfile.TemporaryDirectory(prefix="import-") as work:
+            zipped = [
+                shapefile_as_zip(p, folder=Path(work)) if p.suffix.lower() == ".shp" else p
+                for p in paths
+            ]
+            self._import([(path, path.name) for path in zipped], kind, publish, dry_run)
+
+    def _import(self, files: list[tuple[Path, str]], kind: str, publish: bool, dry_run: bool):
+        """Check, store and perhaps publish the files while their temporary folder exists."""
         if dry_run:
             for group in group_files(files, kind=kind):
                 self._dry_run(group.name, lambda g=group: _check_group(g))

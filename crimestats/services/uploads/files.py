@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,10 +94,10 @@ def unzip(
                             )
                         out.write(block)
                 found.append((target, name))
-    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as error:
+    except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError) as error:
         shutil.rmtree(folder, ignore_errors=True)
         raise UploadError(file_name, f"the zip archive cannot be read: {error}") from None
-    except UploadError:
+    except BaseException:  # our own refusals, a full disk, an interrupt: nothing is left behind
         shutil.rmtree(folder, ignore_errors=True)
         raise
     if not found:
