@@ -18,6 +18,7 @@ from django.shortcuts import render
 from areas.models import Area, Level
 from crimestats import disclosure
 from crimestats.bands import BANDS
+from crimestats.importers.common import looks_like_formula
 from crimestats.models import Publication, PublishedFigure
 
 COLUMNS = (
@@ -83,6 +84,16 @@ def _shown_as(status: disclosure.Status, count: int | None, policy: disclosure.P
     if status == disclosure.Status.EXACT:
         return count
     return policy.withheld_label if status == disclosure.Status.WITHHELD else policy.label
+
+
+def csv_cell(value):
+    """Booleans as words; a text cell a spreadsheet would run as a formula (an area name
+    starting with =, +, - or @) gets a leading apostrophe. Numbers are never touched."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and looks_like_formula(value):
+        return "'" + value
+    return value
 
 
 class Echo:
@@ -157,9 +168,7 @@ def figures_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     def lines() -> Iterator[str]:
         yield writer.writerow(COLUMNS)
         for row in _rows(publication):
-            yield writer.writerow(
-                ["true" if v is True else "false" if v is False else v for v in row]
-            )
+            yield writer.writerow([csv_cell(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     name = f"crimemap-figures-{publication.pk}-{publication.latest_month:%Y-%m}.csv"
