@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hardening.health.HealthCheckMiddleware",  # /healthz: before the host check and any cache
     "django.middleware.security.SecurityMiddleware",
     "hardening.input.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
