@@ -14,4 +14,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv
+# uv at the version the Dockerfile pins (UV_VERSION there too), installed when another or none.
+UV_VERSION="${UV_VERSION:-0.13.9}"
+if [ "$(uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+    python3 -m pip install -q "uv==$UV_VERSION"
+fi
