@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from caching.static import add_headers as static_headers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "cachalot",
     "areas",
     "crimestats",
+    "caching",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +65,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hardening.input.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Public pages whole from Redis, before sessions or CSRF can touch them (caching/).
+    "caching.middleware.PageCacheMiddleware",
+    "caching.degradation.DatabaseDownMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,15 +98,35 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-redis, so that Redis being down is a cache miss (pages rendered from the database),
+# never an error: reads answer None, writes are dropped, after at most a short timeout.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "crimemap"),
         "TIMEOUT": 3600,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+        },
     }
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 CACHALOT_TIMEOUT = 3600
+
+# The page cache (caching/): browsers keep a page a minute, shared caches (nginx) 10 s before
+# asking again with its ETag; a stale copy may be served while it is refreshed.
+PAGE_CACHE_MAX_AGE = int(os.environ.get("PAGE_CACHE_MAX_AGE", "60"))
+PAGE_CACHE_S_MAXAGE = int(os.environ.get("PAGE_CACHE_S_MAXAGE", "10"))
+PAGE_CACHE_STALE_WHILE_REVALIDATE = int(os.environ.get("PAGE_CACHE_STALE", "60"))
+PAGE_CACHE_TIMEOUT = 31 * 24 * 3600  # a publication lasts about a month
+PAGE_CACHE_POINTER_SECONDS = float(os.environ.get("PAGE_CACHE_POINTER_SECONDS", "1"))
+# The pre-warm job (manage.py prewarm) asks the front proxy at PREWARM_URL when set, so that
+# nginx's cache is warmed too; otherwise it renders in-process. PREWARM_HOST: the public host.
+PREWARM_URL = os.environ.get("PREWARM_URL", "")
+PREWARM_HOST = os.environ.get("PREWARM_HOST", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -120,9 +146,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# A file added since the last collectstatic keeps its plain name rather than failing the page.
+WHITENOISE_MANIFEST_STRICT = False
+WHITENOISE_ADD_HEADERS_FUNCTION = static_headers
 MEDIA_ROOT = BASE_DIR / "var" / "media"
+# Open-data downloads, written once per publication (caching/opendata_files.py); behind nginx
+# (OPEN_DATA_ACCEL=1) Django only checks the request and nginx sends the file.
+OPEN_DATA_ROOT = Path(os.environ.get("OPEN_DATA_ROOT", str(BASE_DIR / "var" / "opendata")))
+OPEN_DATA_ACCEL = env_bool("OPEN_DATA_ACCEL", False)
 
 # Leaflet: no default tiles, no remote assets (django-leaflet ships Leaflet in its static files).
 LEAFLET_CONFIG = {

@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
+from caching import downloads
 from crimestats import feedback, opendata, views
 
 urlpatterns = [
@@ -16,9 +17,10 @@ urlpatterns = [
     path("feedback/thanks/", feedback.thanks, name="feedback-thanks"),
     path("embed/ward/<str:code>/", views.embed_ward, name="embed-ward"),
     path("data/", opendata.index, name="open-data"),
-    path("data/<int:pk>/figures.csv", opendata.figures_csv, name="data-csv"),
-    path("data/<int:pk>/figures.json", opendata.figures_json, name="data-json"),
-    path("data/<int:pk>/<str:level>.geojson", opendata.figures_geojson, name="data-geojson"),
+    # Downloads are files written once per publication (caching/opendata_files.py).
+    path("data/<int:pk>/figures.csv", downloads.csv, name="data-csv"),
+    path("data/<int:pk>/figures.json", downloads.json, name="data-json"),
+    path("data/<int:pk>/<str:level>.geojson", downloads.geojson, name="data-geojson"),
     path("<str:level>/<str:code>/", views.area, name="area-by-code"),
     path("<str:level>/<str:code>/<str:slug>/", views.area, name="area"),
     path("<str:level>/<str:code>/<str:slug>/map.geojson", views.map_geojson, name="map-geojson"),

@@ -25,6 +25,8 @@ def pytest_configure(config):
     # Cached query results name database ids: runs against different databases must not share.
     database = settings.DATABASES["default"]["NAME"]
     settings.CACHES["default"]["KEY_PREFIX"] = f"crimemap-test-{database}"
+    # Tests switch publications back to back: read the current one on every request.
+    settings.PAGE_CACHE_POINTER_SECONDS = 0
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,0 +1,17 @@
+"""The open-data download URLs, answered from the files of caching/opendata_files.py."""
+
+from django.http import HttpRequest, HttpResponse
+
+from caching.opendata_files import download
+
+
+def csv(request: HttpRequest, pk: int) -> HttpResponse:
+    return download(request, pk, "figures.csv")
+
+
+def json(request: HttpRequest, pk: int) -> HttpResponse:
+    return download(request, pk, "figures.json")
+
+
+def geojson(request: HttpRequest, pk: int, level: str) -> HttpResponse:
+    return download(request, pk, f"{level}.geojson")
