@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CRIMEMAP_DATA_DIR ?= $(abspath ../shared/data/london)
 
-.PHONY: run test bench bench-releases stop setup system venv services migrate load lint format
+.PHONY: run test bench bench-load bench-releases stop setup system venv services migrate load lint format
 
 system:
 	@deploy/local/system-packages.sh
@@ -24,18 +24,30 @@ setup: venv services
 load: setup
 	@$(PY) manage.py load_london --if-empty
 
-# The upload worker (checks and publishes admin uploads) runs beside gunicorn and stops with it.
+# nginx (deploy/nginx/) on $(PORT) in front of gunicorn on $(APP_PORT), as in production; the
+# upload worker (checks and publishes admin uploads) and the pre-warm job (renders the pages
+# people hit first after every publish or rollback) run beside them and stop with them.
+APP_PORT ?= 8001
 run: load
 	@echo "crimemap on http://$(HOST):$(PORT)/"
-	@$(PY) manage.py process_uploads & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	.venv/bin/gunicorn crimemap.wsgi:application --bind $(HOST):$(PORT) --workers 3 \
-		--timeout 120 --access-logfile - --log-level warning
+	@NGINX_LISTEN=$(HOST):$(PORT) GUNICORN_ADDR=127.0.0.1:$(APP_PORT) deploy/local/nginx.sh start
+	@export OPEN_DATA_ACCEL=1 PREWARM_URL=http://$(HOST):$(PORT); \
+	$(PY) manage.py process_uploads & worker=$$!; \
+	$(PY) manage.py prewarm --watch & prewarm=$$!; \
+	trap 'kill $$worker $$prewarm 2>/dev/null; deploy/local/nginx.sh stop' EXIT INT TERM; \
+	GUNICORN_BIND=127.0.0.1:$(APP_PORT) .venv/bin/gunicorn crimemap.wsgi:application \
+		--config deploy/gunicorn.conf.py
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: load
 	@$(PY) -m tests.load.bench
+
+# Requests per second through nginx and straight to gunicorn with wrk (issue 11), on a stack
+# of its own against the database `make bench` loads. Report in docs/benchmarks/.
+bench-load:
+	@$(PY) -m tests.load.bench_load $(BENCH_ARGS)
 
 # Replays the monthly releases 2025-06 … 2025-11 in a database of its own (issue 10); a long run.
 # BENCH_ARGS="--months 1 --boroughs E09000001,E09000017,E09000030" for a shorter one.
@@ -49,4 +61,5 @@ format: venv
 	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 
 stop:
+	@deploy/local/nginx.sh stop
 	@deploy/local/services.sh stop

@@ -1,11 +1,58 @@
-"""gunicorn settings for production; `make run` passes its own on the command line."""
+"""gunicorn settings, sized from the machine: `make run` and the compose file both use them.
+
+Workers: two per core (rendering is CPU work; hits are a Redis read). Threads: four each, for
+the waits on Redis and PostgreSQL. Every thread may hold one PostgreSQL connection (Django keeps
+them open, CONN_MAX_AGE), so workers × threads is capped by what the server allows, less what
+the upload worker, the pre-warm job and people at psql need (DATABASE_RESERVED_CONNECTIONS).
+"""
 
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+RESERVED = int(os.environ.get("DATABASE_RESERVED_CONNECTIONS", "20"))
+
+
+def database_connection_budget() -> int:
+    """Connections this server may open: max_connections less the reserved ones, as the
+    database says (GUNICORN_DB_CONNECTIONS overrides; 80 if the database cannot be asked)."""
+    if "GUNICORN_DB_CONNECTIONS" in os.environ:
+        return int(os.environ["GUNICORN_DB_CONNECTIONS"])
+    try:
+        import dj_database_url
+        import psycopg
+
+        config = dj_database_url.parse(
+            os.environ.get("DATABASE_URL", "postgis://crimemap@127.0.0.1:55432/crimemap")
+        )
+        with psycopg.connect(
+            host=config["HOST"],
+            port=config["PORT"] or 5432,
+            user=config["USER"],
+            password=config["PASSWORD"] or None,
+            dbname=config["NAME"],
+            connect_timeout=3,
+        ) as connection:
+            allowed = int(connection.execute("SHOW max_connections").fetchone()[0])
+            reserved = int(connection.execute("SHOW superuser_reserved_connections").fetchone()[0])
+        return max(allowed - reserved - RESERVED, 2)
+    except Exception:
+        return 80
+
+
+cores = multiprocessing.cpu_count()
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
 worker_class = "gthread"
-threads = 4
-timeout = 30
-accesslog = "-"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+budget = database_connection_budget()
+workers = int(os.environ.get("GUNICORN_WORKERS", max(1, min(cores * 2, budget // threads))))
+threads = max(1, min(threads, budget // workers))
+preload_app = True
+timeout = 30  # a cold page renders in tens of milliseconds; anything near this is stuck
+graceful_timeout = 30
+keepalive = 75  # longer than nginx keeps an idle upstream connection (60 s)
+max_requests = 5000  # recycle workers now and then, so memory never creeps
+max_requests_jitter = 500
+backlog = 2048
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = "warning"

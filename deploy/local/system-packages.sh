@@ -3,7 +3,8 @@
 set -euo pipefail
 
 PACKAGES=(postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-c1v5 libproj25
-          redis-server chromium fonts-dejavu-core time)
+          redis-server chromium fonts-dejavu-core time
+          nginx libnginx-mod-http-brotli-static gettext-base wrk)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
