@@ -17,7 +17,11 @@ venv: system
 services: system
 	@deploy/local/services.sh start
 
-setup: venv services
+# The local secret key: random, made once, never in git (production gives SECRET_KEY instead).
+var/secret-key:
+	@mkdir -p var && (umask 077 && python3 -c "import secrets; print(secrets.token_urlsafe(64))" > $@)
+
+setup: venv services var/secret-key
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py collectstatic --noinput -v 0
 

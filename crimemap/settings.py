@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 
 from caching.static import add_headers as static_headers
 
@@ -18,9 +20,27 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def read_secret(path: Path) -> str:
+    """A secret kept in a file (a Docker secret, or var/secret-key), or "" when there is none."""
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
 DEBUG = env_bool("DEBUG", False)
-# The development key is only ever used when SECRET_KEY is unset; production sets its own.
-SECRET_KEY = os.environ.get("SECRET_KEY", "crimemap-development-only-not-secret")
+# The key signs sessions, password resets and CSRF tokens: from SECRET_KEY, else from
+# SECRET_KEY_FILE (default var/secret-key, which `make setup` generates once for local runs and
+# tests). Without either the site refuses to start; only DEBUG runs on a throwaway key.
+SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE", str(BASE_DIR / "var" / "secret-key")))
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or read_secret(SECRET_KEY_FILE)
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = get_random_secret_key()
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is not set: give it in the environment or in the file {SECRET_KEY_FILE} "
+        "(SECRET_KEY_FILE); `make setup` makes one for local use"
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # Proxies in front of the site that append to X-Forwarded-For (nginx on the same machine: 1).
