@@ -31,7 +31,7 @@ RELEASE_COUNTS_SQL = """
     SELECT m.area_id, COALESCE(c.parent_id, c.id) AS major, m.month, SUM(m.count)
     FROM crimestats_monthlycount m
     JOIN crimestats_category c ON c.id = m.category_id
-    WHERE m.release_id = %s AND m.month = ANY(%s) {category_filter}
+    WHERE m.release_id = %s AND m.month = ANY(%s) {category_filter} {area_filter}
     GROUP BY 1, 2, 3
 """
 # Every area of a level, in any boundary set, with the current area that has its code.
@@ -80,12 +80,14 @@ def current_counts(
     categories: list[Category] | None = None,
     sources: Iterable[Source] = DEFAULT_SOURCES,
     coverage: Coverage | None = None,
+    areas: Iterable[int] | None = None,
 ) -> dict[tuple[int, int, date], int]:
     """Counts per (current area id, major category id, month), summed over minor categories.
 
     For the current releases by default, or a publication's coverage snapshot. ``categories``
     are major categories (default: all); ``sources`` the (source, force) pairs to read, by
-    default the MPS for the Met's areas and police.uk for the City's.
+    default the MPS for the Met's areas and police.uk for the City's; ``areas`` current area
+    ids to read (default: all of the level).
     """
     category_filter, extra = "", []
     if categories is not None:
@@ -94,11 +96,16 @@ def current_counts(
             raise ValueError(f"current_counts takes major categories, not {minors[0]}")
         category_filter = "AND COALESCE(c.parent_id, c.id) = ANY(%s)"
         extra = [[c.id for c in categories]]
-    sql = RELEASE_COUNTS_SQL.format(category_filter=category_filter)
     result: dict[tuple[int, int, date], int] = defaultdict(int)
     with connection.cursor() as cursor:
         cursor.execute(CURRENT_OF_SQL, [level])
         current_of = dict(cursor.fetchall())
+        area_filter = ""
+        if areas is not None:
+            wanted = set(areas)
+            area_filter = "AND m.area_id = ANY(%s)"
+            extra = [*extra, [a for a, cur in current_of.items() if cur in wanted]]
+        sql = RELEASE_COUNTS_SQL.format(category_filter=category_filter, area_filter=area_filter)
         for release_id, months in releases_for(
             level=level, sources=sources, coverage=coverage
         ).items():

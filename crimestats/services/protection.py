@@ -63,6 +63,7 @@ class Version:
     name: Hashable  # "new", or the earlier publication's id
     borough: AreaSeries | None
     areas: tuple[AreaSeries, ...]
+    protection: str = ""  # the digest of the rules it was protected under (previous.py)
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,66 @@ def protect_piece(piece: Piece, policy: disclosure.Policy) -> PieceResult:
             f"{f.id} in [{f.low:g}, {f.high:g}] by {list(f.pinned_by)[:6]}"
             for f in protection.failures
         ),
+    )
+
+
+def reused(piece: Piece, policy: disclosure.Policy) -> PieceResult | None:
+    """The statuses an earlier public publication gave this piece, when it showed the same
+    figures from the same raw counts under the same rules: showing them again adds nothing to
+    what is public, so they need no new protection (an unchanged month re-uploaded, or a file
+    that changed only in other boroughs)."""
+    new = piece.versions[0]
+    wanted = _content(new)
+    for version in piece.versions[1:]:
+        if not new.protection or version.protection != new.protection:
+            continue
+        if _content(version) != wanted:
+            continue
+        shown = {series.area: dict(series.shown or ()) for series in version.areas}
+        expected = {series.area: _published_keys(series, piece) for series in new.areas}
+        if any(set(shown[area]) != keys for area, keys in expected.items()):
+            continue
+        return _result_of(piece, new, shown, policy)
+    return None
+
+
+def _content(version: Version) -> tuple:
+    """What a version's figures are made of: its areas' and its borough's raw counts."""
+    borough = version.borough
+    return (
+        None if borough is None else (borough.area, borough.months, borough.counts),
+        frozenset((s.area, s.level, s.months, s.counts) for s in version.areas),
+    )
+
+
+def _published_keys(series: AreaSeries, piece: Piece) -> set[tuple[Period, date]]:
+    return {
+        (period, end)
+        for period in periods_for(series.level)
+        for end in disclosure.published_ends(period, series.months, piece.earliest_end)
+    }
+
+
+def _result_of(piece: Piece, new: Version, shown: dict, policy: disclosure.Policy) -> PieceResult:
+    """A PieceResult for statuses taken as they are, tallied as ``protect_piece`` tallies."""
+    statuses = []
+    tally: dict[int, disclosure.Tally] = {}
+    first: dict[str, int] = {}
+    for series in new.areas:
+        values = series_values(series.counts, list(series.months), shown[series.area])
+        owner = first.setdefault(series.level, series.area)
+        for (period, end), status in sorted(shown[series.area].items()):
+            statuses.append((series.area, period, end, status))
+            tally[owner] = tally.get(owner, disclosure.Tally()) + disclosure.Tally.of(
+                values[(period, end)], status, level=series.level, policy=policy
+            )
+    return PieceResult(
+        borough=piece.borough,
+        category=piece.category,
+        statuses=tuple(statuses),
+        tally=tuple((area, tuple(asdict(t).items())) for area, t in tally.items()),
+        failures=0,
+        relations=relations.summary(version_relations(piece, new)),
     )
 
 

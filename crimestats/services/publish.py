@@ -301,6 +301,7 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
                     earliest_end=earliest_end,
                     latest=latest,
                     policy=policy,
+                    protection=protection,
                     log=log,
                 )
                 out.relations = relations.with_london({**out.relations, **small.relations})

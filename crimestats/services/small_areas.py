@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from time import perf_counter
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -24,10 +25,12 @@ from crimestats.services.counts import current_counts
 from crimestats.services.protection import (
     AreaSeries,
     Piece,
+    PieceResult,
     ProtectedBlock,
     Version,
     add_counts,
     protect_pieces,
+    reused,
 )
 from crimestats.sources import Source, source_for
 
@@ -72,10 +75,16 @@ def protect_small_areas(
     earliest_end: date,
     latest: date,
     policy: disclosure.Policy,
+    protection: str = "",
     log: Callable[[str], None] = print,
 ) -> SmallAreas:
     """Statuses for every protected level's figures of ``sources``, protected borough by
-    borough and category beside every earlier public publication."""
+    borough and category beside every earlier public publication.
+
+    ``protection`` is the digest of the rules (crimestats/services/previous.py): a piece that
+    the current publication showed from the same counts under the same rules keeps its
+    statuses (``protection.reused``), and only the other pieces read the earlier publications.
+    """
     from crimestats.services.publish import blocks_for_level
 
     started = perf_counter()
@@ -93,13 +102,46 @@ def protect_small_areas(
         ):
             now[(level, block.source)] = block
     result.blocks = {key: block for key, block in now.items() if key[0] in levels}
-    earlier = _earlier_versions(sources, areas, categories, wanted, levels, now)
     best_fit = _best_fit(areas)
-    pieces = list(_pieces(now, earlier, categories, best_fit, levels, earliest_end, latest))
-    log(
-        f"  protecting {len(pieces):,} borough-category pieces beside "
-        f"{len({key[1] for key, _ in earlier}):,} earlier publication(s)"
-    )
+    reading = _Reading(sources, areas, categories, wanted, levels)
+    public = earlier_publications()
+    current = [p for p in public if p.is_current]
+    earlier = reading.versions(current)
+    done: list[PieceResult] = []
+    todo: set[tuple[str, int]] = set()
+    for piece_, code in _pieces(
+        now, earlier, categories, best_fit, levels, earliest_end, latest, protection
+    ):
+        kept = reused(piece_, policy) if current else None
+        if kept is None:
+            todo.add((code, piece_.category))
+        else:
+            done.append(kept)
+    if todo:
+        boroughs = {code for code, _ in todo}
+        earlier += reading.versions([p for p in public if not p.is_current], boroughs=boroughs)
+        pieces = [
+            piece_
+            for piece_, code in _pieces(
+                now, earlier, categories, best_fit, levels, earliest_end, latest, protection
+            )
+            if (code, piece_.category) in todo
+        ]
+        log(
+            f"  protecting {len(pieces):,} borough-category pieces beside "
+            f"{len({item.publication for item in earlier}):,} earlier publication(s); "
+            f"{len(done):,} unchanged kept"
+        )
+        done += protect_pieces(pieces, policy=policy)
+    else:
+        log(f"  protection: all {len(done):,} borough-category pieces unchanged, kept")
+    _collect(result, done, areas, categories, log)
+    log(f"  protection: {perf_counter() - started:.1f} s, {result.failures} failing")
+    return result
+
+
+def _collect(result: SmallAreas, done: list[PieceResult], areas, categories, log) -> None:
+    """Gather the pieces' statuses, tallies and relations by level and source."""
     figures = {key: ProtectedBlock(figures={}) for key in result.blocks}
     home = {
         area.id: (level, source)
@@ -108,21 +150,22 @@ def protect_small_areas(
     }
     slugs = {c.id: c.slug for c in categories}
     codes = {a.id: a.code for a in areas.get(Level.BOROUGH, [])}
-    for done in protect_pieces(pieces, policy=policy):
-        result.failures += done.failures
-        for failure in done.failing:
-            log(f"  cannot protect (borough {done.borough}, category {done.category}): {failure}")
-        borough = result.relations.setdefault(codes.get(done.borough, str(done.borough)), {})
-        borough[slugs[done.category]] = done.relations
-        for area, period, end, status in done.statuses:
-            figures[home[area]].figures[(area, done.category, period, end)] = status
-        for area_key, counts in done.tally:
+    for piece_ in done:
+        result.failures += piece_.failures
+        for failure in piece_.failing:
+            log(
+                f"  cannot protect (borough {piece_.borough}, category {piece_.category}): "
+                f"{failure}"
+            )
+        borough = result.relations.setdefault(codes.get(piece_.borough, str(piece_.borough)), {})
+        borough[slugs[piece_.category]] = piece_.relations
+        for area, period, end, status in piece_.statuses:
+            figures[home[area]].figures[(area, piece_.category, period, end)] = status
+        for area_key, counts in piece_.tally:
             block = figures[home[area_key]]
             level = home[area_key][0]
-            add_counts(block.tally.setdefault((level, slugs[done.category]), {}), dict(counts))
+            add_counts(block.tally.setdefault((level, slugs[piece_.category]), {}), dict(counts))
     result.protected = figures
-    log(f"  protection: {perf_counter() - started:.1f} s, {result.failures} failing")
-    return result
 
 
 def _source_of(area) -> Source:
@@ -138,62 +181,87 @@ def _best_fit(areas: dict) -> list[tuple[int, int]]:
     )
 
 
-def _earlier_versions(sources, areas, categories, wanted, levels, now) -> list:
-    """[(source, name), ...] → per earlier publication and source: its blocks of raw counts
-    and statuses, as {(level): (block, statuses)}; publications showing the same from the same
-    releases appear once."""
-    from crimestats.services.publish import blocks_for_level
+class Earlier(NamedTuple):
+    """One earlier public publication's view of one source: per level, its block of raw counts
+    and the statuses it showed."""
 
-    codes = {level: {a.code: a.id for a in areas.get(level, [])} for level in wanted}
-    result = []
-    seen: set = set()
-    for publication in earlier_publications():
-        blocks = list(publication.blocks.all())
-        for source in sources:
-            rows = coverage_rows(publication.coverage, source, wanted)
-            block_ids = tuple(
-                sorted(
-                    b.pk
-                    for b in blocks
-                    if not b.level
-                    or (
-                        (b.level, b.source, b.force)
-                        in {(lvl, source.source, source.force) for lvl in levels}
+    source: Source
+    publication: int
+    protection: str  # the digest of the rules it was protected under
+    levels: dict[str, tuple]  # level → (publish.Block, statuses)
+
+
+class _Reading:
+    """Reads earlier publications' raw counts and statuses; what two publications showed
+    alike from the same releases is read once, across calls."""
+
+    def __init__(self, sources, areas, categories, wanted, levels) -> None:
+        self.sources, self.areas, self.categories = sources, areas, categories
+        self.wanted, self.levels = wanted, levels
+        self.seen: set = set()
+
+    def versions(
+        self, publications: list[Publication], *, boroughs: set[str] | None = None
+    ) -> list[Earlier]:
+        """The publications' versions, of the areas of ``boroughs`` only when given."""
+        from crimestats.services.publish import blocks_for_level
+
+        areas = {
+            level: [
+                a
+                for a in self.areas.get(level, [])
+                if boroughs is None
+                or (a.code if level == Level.BOROUGH else a.borough_code) in boroughs
+            ]
+            for level in self.wanted
+        }
+        codes = {level: {a.code: a.id for a in rows} for level, rows in areas.items()}
+        result = []
+        for publication in publications:
+            blocks = list(publication.blocks.all())
+            for source in self.sources:
+                rows = coverage_rows(publication.coverage, source, self.wanted)
+                kinds = {(lvl, source.source, source.force) for lvl in self.levels}
+                block_ids = tuple(
+                    sorted(
+                        b.pk for b in blocks if not b.level or (b.level, b.source, b.force) in kinds
                     )
                 )
-            )
-            signature = (source, rows, block_ids)
-            if not rows or signature in seen:
-                continue
-            seen.add(signature)
-            version = {}
-            for level in wanted:
-                level_rows = [a for a in areas.get(level, []) if _source_of(a) in {source}]
-                if not level_rows:
+                signature = (source, rows, block_ids)
+                if not rows or signature in self.seen:
                     continue
-                counts = current_counts(
-                    level=level,
-                    categories=categories,
-                    sources={source},
-                    coverage=publication.coverage,
+                self.seen.add(signature)
+                version = {}
+                for level in self.wanted:
+                    level_rows = [a for a in areas[level] if _source_of(a) == source]
+                    if not level_rows:
+                        continue
+                    counts = current_counts(
+                        level=level,
+                        categories=self.categories,
+                        sources={source},
+                        coverage=publication.coverage,
+                        areas=[a.id for a in level_rows] if boroughs is not None else None,
+                    )
+                    got = blocks_for_level(
+                        level=level,
+                        areas=level_rows,
+                        categories=self.categories,
+                        counts=counts,
+                        coverage=publication.coverage,
+                    )
+                    if not got:
+                        continue
+                    statuses = (
+                        _statuses(list(block_ids), self.categories, codes[level], level)
+                        if level in self.levels
+                        else {}
+                    )
+                    version[level] = (got[0], statuses)
+                result.append(
+                    Earlier(source, publication.pk, publication.protection_context, version)
                 )
-                got = blocks_for_level(
-                    level=level,
-                    areas=level_rows,
-                    categories=categories,
-                    counts=counts,
-                    coverage=publication.coverage,
-                )
-                if not got:
-                    continue
-                statuses = (
-                    _statuses(list(block_ids), categories, codes[level], level)
-                    if level in levels
-                    else {}
-                )
-                version[level] = (got[0], statuses)
-            result.append(((source, publication.pk), version))
-    return result
+        return result
 
 
 def _statuses(block_ids, categories, codes: dict[str, int], level: str) -> dict:
@@ -211,8 +279,8 @@ def _statuses(block_ids, categories, codes: dict[str, int], level: str) -> dict:
     return {key: tuple(sorted(value)) for key, value in result.items()}
 
 
-def _pieces(now, earlier, categories, best_fit, levels, earliest_end, latest):
-    """One Piece per borough and category."""
+def _pieces(now, earlier, categories, best_fit, levels, earliest_end, latest, protection):
+    """One Piece per borough and category, with its borough's code."""
     boroughs = {}
     for (level, _source), block in now.items():
         if level == Level.BOROUGH:
@@ -224,16 +292,16 @@ def _pieces(now, earlier, categories, best_fit, levels, earliest_end, latest):
             for a, area in enumerate(block.areas):
                 members[area.borough_code].append((level, block, a))
     earlier_members = []
-    for (_source, name), version in earlier:
+    for item in earlier:
         by_borough: dict[str, list] = defaultdict(list)
         borough_rows = {}
-        for level, (block, statuses) in version.items():
+        for level, (block, statuses) in item.levels.items():
             for a, area in enumerate(block.areas):
                 if level == Level.BOROUGH:
                     borough_rows[area.code] = (block, a)
                 else:
                     by_borough[area.borough_code].append((level, block, a, statuses))
-        earlier_members.append((name, by_borough, borough_rows))
+        earlier_members.append((item, by_borough, borough_rows))
     fits = defaultdict(list)
     area_borough = {
         block.areas[a].id: code for code, parts in members.items() for _, block, a in parts
@@ -251,9 +319,10 @@ def _pieces(now, earlier, categories, best_fit, levels, earliest_end, latest):
                     "new",
                     borough,
                     tuple(_series((block, a), c, level=level) for level, block, a in parts),
+                    protection,
                 )
             ]
-            for name, by_borough, borough_rows in earlier_members:
+            for item, by_borough, borough_rows in earlier_members:
                 old = by_borough.get(code)
                 if not old:
                     continue
@@ -266,8 +335,15 @@ def _pieces(now, earlier, categories, best_fit, levels, earliest_end, latest):
                     )
                     for level, block, a, statuses in old
                 )
-                versions.append(Version(name, _series(borough_rows.get(code), c), series))
-            yield Piece(
+                versions.append(
+                    Version(
+                        item.publication,
+                        _series(borough_rows.get(code), c),
+                        series,
+                        item.protection,
+                    )
+                )
+            piece = Piece(
                 borough=boroughs[code][0] if code in boroughs else 0,
                 category=category.id,
                 best_fit=tuple(fits.get(code, ())),
@@ -275,6 +351,7 @@ def _pieces(now, earlier, categories, best_fit, levels, earliest_end, latest):
                 latest=latest,
                 versions=tuple(versions),
             )
+            yield piece, code
 
 
 def _series(found, c: int, *, level: str = Level.BOROUGH, shown=None) -> AreaSeries | None:

@@ -15,6 +15,7 @@ from crimestats.services.protection import (
     Version,
     piece_table,
     protect_piece,
+    reused,
 )
 
 POLICY = Policy()
@@ -167,3 +168,50 @@ def test_a_figure_earlier_publications_bound_is_withheld_and_never_pinned():
     low, high = _range(table, statuses, (Period.ROLLING_12, e))
     assert low == 4 and high >= 5
     assert sum(monthly[months.index(m)] for m in months_in(Period.ROLLING_12, e)) == 4
+
+
+def _shown_before(piece: Piece, result, *, name=3, protection="rules", counts=None) -> Version:
+    """An earlier publication that showed the piece's areas with ``result``'s statuses."""
+    statuses = _statuses(result)
+    new = piece.versions[0]
+    areas = tuple(
+        AreaSeries(
+            s.area,
+            s.level,
+            s.months,
+            s.counts if counts is None else counts,
+            tuple(((p, e), st) for (a, p, e), st in sorted(statuses.items()) if a == s.area),
+        )
+        for s in new.areas
+    )
+    return Version(name, new.borough, areas, protection)
+
+
+def test_a_piece_shown_before_from_the_same_counts_keeps_its_statuses():
+    """Showing again what is already public reveals nothing: no new protection, same tally."""
+    wards = [_ward(1, [40, 3]), _ward(2, [50, 60]), _ward(3, [30, 45])]
+    piece = _piece(wards, _borough(wards))
+    first = protect_piece(piece, POLICY)
+    new = Version("new", piece.versions[0].borough, tuple(wards), "rules")
+    again = Piece(**{**piece.__dict__, "versions": (new, _shown_before(piece, first))})
+    kept = reused(again, POLICY)
+    assert kept is not None and kept.lps == 0
+    assert _statuses(kept) == _statuses(first)
+    assert dict(kept.tally) == dict(first.tally) and kept.relations == first.relations
+
+
+def test_a_piece_is_protected_again_when_its_counts_or_rules_changed():
+    wards = [_ward(1, [40, 3]), _ward(2, [50, 60]), _ward(3, [30, 45])]
+    piece = _piece(wards, _borough(wards))
+    first = protect_piece(piece, POLICY)
+    new = Version("new", piece.versions[0].borough, tuple(wards), "rules")
+    other_rules = _shown_before(piece, first, protection="other rules")
+    restated = _shown_before(piece, first, counts=(1,) * len(MONTHS))
+    for earlier in (other_rules, restated):
+        assert reused(Piece(**{**piece.__dict__, "versions": (new, earlier)}), POLICY) is None
+    # a version made without a digest (the tests' pieces, old publications) is never reused
+    bare = Version("new", new.borough, new.areas)
+    assert (
+        reused(Piece(**{**piece.__dict__, "versions": (bare, _shown_before(piece, first))}), POLICY)
+        is None
+    )

@@ -29,10 +29,17 @@ def months(n: int) -> list[date]:
 
 
 def publish_release(
-    areas, abbey_burglary: list[int], *, alibon: int = 30, borough_extra: int = 0
+    areas,
+    abbey_burglary: list[int],
+    *,
+    alibon: int = 30,
+    borough_extra: int = 0,
+    barnet: int = 40,
+    upload: str = "",
 ) -> Publication:
     """MPS ward, borough and London releases for len(abbey_burglary) months from April, then
-    publish. The borough file adds up to its wards unless ``borough_extra`` is given."""
+    publish. The borough file adds up to its wards unless ``borough_extra`` is given; a new
+    ``upload`` name gives the same counts a new checksum (a file uploaded again)."""
     span = months(len(abbey_burglary))
     majors = list(Category.objects.filter(shown=True, parent=None).order_by("slug"))
     wards, boroughs = {}, {}
@@ -40,9 +47,9 @@ def publish_release(
         abbey = list(abbey_burglary) if category.slug == "burglary" else [20] * len(span)
         wards[(areas[ABBEY].id, category.id)] = abbey
         wards[(areas[ALIBON].id, category.id)] = [alibon] * len(span)
-        wards[(areas[BARNET_VALE].id, category.id)] = [40] * len(span)
+        wards[(areas[BARNET_VALE].id, category.id)] = [barnet] * len(span)
         boroughs[(areas[BARKING].id, category.id)] = [a + alibon + borough_extra for a in abbey]
-        boroughs[(areas["E09000003"].id, category.id)] = [40] * len(span)
+        boroughs[(areas["E09000003"].id, category.id)] = [barnet] * len(span)
     london = {(areas["E12000007"].id, c.id): [900] * len(span) for c in majors}
     for level, counts in ((Level.WARD, wards), (Level.BOROUGH, boroughs), (Level.REGION, london)):
         data = ReleaseData(
@@ -54,7 +61,9 @@ def publish_release(
             counts=counts,
             current_months=span,
         )
-        checksum = sha256(f"{level}-{abbey_burglary}-{alibon}-{borough_extra}".encode())
+        checksum = sha256(
+            f"{level}-{abbey_burglary}-{alibon}-{borough_extra}-{barnet}-{upload}".encode()
+        )
         write_release(data=data, file_name=f"{level}.csv", checksum=checksum.hexdigest())
     return build_publication(log=lambda _: None)
 
@@ -150,3 +159,50 @@ def test_a_changed_ward_file_is_protected_again(tiny_london, alibon):
     assert second.disclosure_summary["ward"]["burglary"]["cells"] > 0
     kept = {block.level for block in set(second.blocks.all()) & set(first.blocks.all())}
     assert Level.WARD not in kept  # the wards and their borough are protected again
+
+
+def _protected_pieces(monkeypatch) -> list:
+    seen = []
+    original = small_areas.protect_pieces
+
+    def spy(pieces, **kwargs):
+        pieces = list(pieces)
+        seen.extend(pieces)
+        return original(pieces, **kwargs)
+
+    monkeypatch.setattr(small_areas, "protect_pieces", spy)
+    return seen
+
+
+def _shown(publication: Publication, code: str) -> list:
+    return sorted(
+        PublishedFigure.objects.filter(
+            block__publications=publication, area__code=code
+        ).values_list("category_id", "period", "end_month", "count", "suppressed", "withheld")
+    )
+
+
+def test_files_uploaded_again_with_the_same_counts_are_not_protected_again(
+    tiny_london, monkeypatch
+):
+    """New releases (new checksums) with the counts already public: every piece keeps the
+    statuses it had, and nothing is handed to the LP protection."""
+    first = publish_release(tiny_london, [6] * 11 + [2, 3])
+    seen = _protected_pieces(monkeypatch)
+    again = publish_release(tiny_london, [6] * 11 + [2, 3], upload="again")
+    assert again != first and again.previous == first
+    assert seen == []
+    for code in (ABBEY, ALIBON, BARNET_VALE):
+        assert _shown(again, code) == _shown(first, code)
+    assert again.disclosure_summary["ward"] == first.disclosure_summary["ward"]
+    assert again.relations == first.relations
+
+
+def test_only_the_boroughs_whose_counts_changed_are_protected_again(tiny_london, monkeypatch):
+    first = publish_release(tiny_london, [6] * 11 + [2, 3])
+    seen = _protected_pieces(monkeypatch)
+    second = publish_release(tiny_london, [6] * 11 + [2, 3], barnet=3)
+    assert seen and {piece.borough for piece in seen} == {tiny_london["E09000003"].id}
+    assert _shown(second, ABBEY) == _shown(first, ABBEY)
+    figures = PublishedFigure.objects.filter(block__publications=second, area__code=BARNET_VALE)
+    assert figures.filter(count__gte=1, count__lte=4, suppressed=False, withheld=False).count() == 0
