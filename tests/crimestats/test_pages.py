@@ -90,7 +90,10 @@ def test_cold_ward_page_uses_few_queries(london, client, django_assert_max_num_q
     from django.core.cache import cache
 
     cache.clear()
-    with django_assert_max_num_queries(8):
+    # The view's seven, and the page cache's two reads of the current publication (before, and
+    # after the render so that a switch meanwhile is never stored; the first is once a second
+    # per process outside tests).
+    with django_assert_max_num_queries(9):
         assert client.get(f"/ward/{WARD}/heathrow-villages/").status_code == 200
 
 
