@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
@@ -91,6 +92,11 @@ class Block:
     areas: list[AreaRow]
     months: list[date]
     counts: np.ndarray  # [area, category, month]
+
+    @cached_property
+    def month_tuple(self) -> tuple[date, ...]:
+        """The months as one tuple, shared by the thousands of series protection makes."""
+        return tuple(self.months)
 
 
 def blocks_for_level(

@@ -271,11 +271,17 @@ def _statuses(block_ids, categories, codes: dict[str, int], level: str) -> dict:
         return {}
     by_code = dict(Area.objects.filter(level=level, code__in=list(codes)).values_list("id", "code"))
     result: dict[tuple[int, int], list] = defaultdict(list)
+    # Publications repeat the same (period, end, status) millions of times: one object each.
+    shared: dict[tuple, tuple] = {}
     with connection.cursor() as cursor:
         cursor.execute(STATUSES_SQL, [block_ids, [c.id for c in categories], list(by_code)])
         for area_id, category_id, period, end, suppressed, withheld in cursor:
-            status = disclosure.Status.of(suppressed=suppressed, withheld=withheld)
-            result[(codes[by_code[area_id]], category_id)].append(((Period(period), end), status))
+            key = (period, end, suppressed, withheld)
+            shown = shared.get(key)
+            if shown is None:
+                status = disclosure.Status.of(suppressed=suppressed, withheld=withheld)
+                shown = shared[key] = ((Period(period), end), status)
+            result[(codes[by_code[area_id]], category_id)].append(shown)
     return {key: tuple(sorted(value)) for key, value in result.items()}
 
 
@@ -361,7 +367,7 @@ def _series(found, c: int, *, level: str = Level.BOROUGH, shown=None) -> AreaSer
     return AreaSeries(
         area=block.areas[a].id,
         level=level,
-        months=tuple(block.months),
+        months=block.month_tuple,
         counts=tuple(int(x) for x in block.counts[a, c]),
         shown=shown,
     )
