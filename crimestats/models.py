@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 from areas.models import Area, Level
@@ -339,6 +340,11 @@ class Upload(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     new_categories = models.JSONField(default=list, blank=True)
     preview = models.JSONField(default=dict, blank=True)
+    revision_note = models.TextField(
+        blank=True,
+        help_text="why the figures change, shown on the public releases page; required when "
+        "the file restates months already published",
+    )
     rows = models.PositiveIntegerField(default=0)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -417,6 +423,46 @@ class ReleaseState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M}: {self.note}"
+
+
+class Revision(models.Model):
+    """One change to what the public sees: a publication made current, or a rollback.
+
+    The releases page and the Atom feeds read these; ``changes`` keeps what the upload's
+    preview said (months added and restated, and by how much), as it was when published.
+    """
+
+    class Kind(models.TextChoices):
+        PUBLISH = "publish", "published"
+        ROLLBACK = "rollback", "rolled back"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="revisions")
+    replaced = models.ForeignKey(
+        Publication,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the publication that was public before",
+    )
+    upload = models.ForeignKey(
+        Upload, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
+    note = models.TextField(blank=True, help_text="the revision note, as the public reads it")
+    changes = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.at:%Y-%m-%d %H:%M}: {self.get_kind_display()} publication {self.publication_id}"
+        )
 
 
 class AuditLog(models.Model):
