@@ -26,6 +26,7 @@ from crimestats.models import (
     Upload,
 )
 from crimestats.services.releases import StateError, rollback_to
+from crimestats.services.revisions import restated_months
 from crimestats.services.uploads import (
     KINDS,
     acknowledge,
@@ -200,6 +201,7 @@ class UploadAdmin(admin.ModelAdmin):
             "preview": preview,
             "needs_ack": needs_acknowledgement(upload),
             "can_publish": request.user.has_perm("crimestats.publish_upload"),
+            "months_restated": restated_months(upload),
             "Status": Upload.Status,
         }
         return TemplateResponse(request, "admin/crimestats/upload/detail.html", context)
@@ -221,7 +223,7 @@ class UploadAdmin(admin.ModelAdmin):
         try:
             if request.POST.get("acknowledge"):
                 acknowledge(upload, user=request.user)
-            request_publish(upload, user=request.user)
+            request_publish(upload, user=request.user, note=request.POST.get("revision_note", ""))
         except StateError as error:
             messages.error(request, str(error))
         else:

@@ -14,9 +14,17 @@ from django.db import connection, transaction
 
 from areas.models import BoundarySet
 from areas.services.boundary_sets import current_sets, note_current_sets, sets_current_at
-from crimestats.models import AuditLog, CurrentMonth, Publication, Release, ReleaseState
+from crimestats.models import (
+    AuditLog,
+    CurrentMonth,
+    Publication,
+    Release,
+    ReleaseState,
+    Revision,
+)
 from crimestats.services.boundaries import restore_boundaries
 from crimestats.services.publish import build_publication, switch_to
+from crimestats.services.revisions import record_revision
 
 # pg_advisory_xact_lock key shared by every publish and rollback ("crmp").
 PUBLISH_LOCK = 0x63726D70
@@ -137,6 +145,7 @@ def rollback_to(
         with transaction.atomic():
             lock_publishing()
             ensure_baseline(user=user)
+            replaced = current_publication()
             _restore_current_months(state.current_months)
             try:
                 # The sets current when the state was recorded (areas.CurrentSetChange).
@@ -150,6 +159,7 @@ def rollback_to(
                 publication = build_publication(user=user, log=log)
                 how = f"rebuilt as publication {publication.pk if publication else '-'}"
             new_state = record_state(user=user, note=f"rolled back to state {state.pk}")
+            _record_rollback(replaced=replaced, user=user)
             audit(
                 user=user,
                 action=AuditLog.Action.ROLLBACK,
@@ -171,6 +181,15 @@ def rollback_to(
         raise
     log(how)
     return new_state
+
+
+def _record_rollback(*, replaced: Publication | None, user) -> None:
+    record_revision(
+        kind=Revision.Kind.ROLLBACK,
+        publication=current_publication(),
+        replaced=replaced,
+        user=user,
+    )
 
 
 def audit(

@@ -42,9 +42,13 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
         parser.add_argument("--kind", choices=[k for k, _ in KINDS], default=Upload.Kind.AUTO)
         parser.add_argument("--publish", action="store_true", help="publish if it is valid")
+        parser.add_argument(
+            "--note", default="", help="the revision note the releases page shows (with --publish)"
+        )
         parser.add_argument("--dry-run", action="store_true", help="check only; record nothing")
 
     def handle(self, *args, paths: list[Path], kind: str, publish: bool, dry_run: bool, **options):
+        self.note = options["note"]
         for path in paths:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
@@ -72,7 +76,7 @@ class Command(BaseCommand):
                 try:
                     if upload.warnings or upload.new_categories:
                         acknowledge(upload, user=None)
-                    request_publish(upload, user=None)
+                    request_publish(upload, user=None, note=self.note or None)
                 except StateError as error:
                     raise CommandError(str(error)) from None
                 publish_upload(upload, log=self.stdout.write)

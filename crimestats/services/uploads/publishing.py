@@ -15,18 +15,20 @@ from crimestats.importers.census import import_census
 from crimestats.importers.common import ImportResult
 from crimestats.importers.mps import import_mps_file
 from crimestats.importers.policeuk import import_policeuk_file
-from crimestats.models import AuditLog, Upload
+from crimestats.models import AuditLog, Revision, Upload
 from crimestats.services.boundaries import publish_boundary_upload
 from crimestats.services.publish import build_publication
 from crimestats.services.releases import (
     StateError,
     audit,
+    current_publication,
     ensure_baseline,
     fingerprint,
     lock_publishing,
     record_state,
     refresh_caches,
 )
+from crimestats.services.revisions import note_required, record_revision, restated_months
 from crimestats.services.uploads.files import CRIME, bundle_files, is_bundle, member_kind
 from crimestats.services.uploads.receiving import known_user
 
@@ -52,15 +54,29 @@ def acknowledge(upload: Upload, *, user) -> None:
     )
 
 
-def request_publish(upload: Upload, *, user) -> None:
-    """Queue a checked upload for publishing (the worker does it)."""
+def request_publish(upload: Upload, *, user, note: str | None = None) -> None:
+    """Queue a checked upload for publishing (the worker does it).
+
+    ``note`` is the revision note the releases page shows. The admin form always sends one,
+    and it must not be empty when the file restates published months; a scripted publish
+    (``import_file --note``, tests) may leave it out.
+    """
     if upload.status != Status.VALID:
         raise StateError(f"only a checked upload can be published (this one is {upload.status})")
     if needs_acknowledgement(upload):
         raise StateError("acknowledge the warnings (and new categories) first")
+    if note is not None and not note.strip() and note_required(upload):
+        months = restated_months(upload)
+        raise StateError(
+            f"write a revision note: this file restates {len(months)} published month"
+            f"{'s' if len(months) != 1 else ''} ({months[0][:7]} to {months[-1][:7]}), and "
+            "the releases page tells the public why the figures changed"
+        )
+    note = (note or "").strip()[:4000]
     updated = Upload.objects.filter(pk=upload.pk, status=Status.VALID).update(
         status=Status.PUBLISH_QUEUED,
         published_by=known_user(user),
+        revision_note=note,
         message="waiting to be published",
     )
     if not updated:
@@ -144,6 +160,7 @@ def publish_upload(upload: Upload, *, user=None, log: Callable[[str], None] = pr
                         "publish or a rollback): check it again before publishing"
                     )
             ensure_baseline(user=user)
+            replaced = current_publication()
             started = time.perf_counter()
             result = _import(upload, user=user, log=note)
             written = time.perf_counter()
@@ -154,6 +171,14 @@ def publish_upload(upload: Upload, *, user=None, log: Callable[[str], None] = pr
             built = time.perf_counter()
             if publication is not None:
                 record_state(user=user, note=f"published {upload.file_name} (upload {upload.pk})")
+                record_revision(
+                    kind=Revision.Kind.PUBLISH,
+                    publication=publication,
+                    replaced=replaced,
+                    upload=upload,
+                    note=upload.revision_note,
+                    user=user,
+                )
             if result is not None:
                 upload.releases.set(result.releases)
             upload.status = Status.PUBLISHED
