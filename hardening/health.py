@@ -5,6 +5,8 @@ first in the middleware chain: no Host check (a balancer asks by address), no se
 from or into the page cache, and never cached by anyone downstream.
 """
 
+from functools import lru_cache
+
 import redis
 from cachalot.api import cachalot_disabled
 from django.conf import settings
@@ -26,16 +28,19 @@ def database_state() -> str:
     return "ok"
 
 
-def redis_state() -> str:
-    client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+@lru_cache(maxsize=4)
+def _redis(url: str) -> redis.Redis:
+    """One client (and connection pool) per process: a check opens no new connection."""
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
     )
+
+
+def redis_state() -> str:
     try:
-        client.ping()
+        _redis(settings.REDIS_URL).ping()
     except Exception as error:
         return f"failing: {type(error).__name__}"
-    finally:
-        client.close()
     return "ok"
 
 
