@@ -6,6 +6,7 @@ Months are ``datetime.date`` values on the first of the month. Pure functions, n
 from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Period(StrEnum):
@@ -45,16 +46,22 @@ def financial_year_start(month: date) -> date:
 
 def months_in(period: Period, end: date) -> list[date]:
     """The months a period ending at ``end`` adds up."""
+    return list(_months_in(period, end))
+
+
+@lru_cache(maxsize=16_384)
+def _months_in(period: Period, end: date) -> tuple[date, ...]:
+    # Protection asks this millions of times for a few thousand (period, end) pairs.
     if period == Period.MONTH:
-        return [end]
+        return (end,)
     if period == Period.ROLLING_12:
-        return month_range(add_months(end, -11), end)
+        return tuple(month_range(add_months(end, -11), end))
     if period == Period.FYTD:
-        return month_range(financial_year_start(end), end)
+        return tuple(month_range(financial_year_start(end), end))
     if period == Period.FINANCIAL_YEAR:
         if not is_valid_end(period, end):
             raise ValueError(f"a financial year ends in March, not {end:%B}")
-        return month_range(financial_year_start(end), end)
+        return tuple(month_range(financial_year_start(end), end))
     raise ValueError(f"unknown period {period!r}")
 
 
@@ -72,14 +79,14 @@ def same_period_last_year(end: date) -> date:
 
 def is_complete(period: Period, end: date, available: Iterable[date]) -> bool:
     """A period can be shown only when every one of its months has data."""
-    have = set(available)
-    return is_valid_end(period, end) and all(month in have for month in months_in(period, end))
+    have = available if isinstance(available, set | frozenset) else set(available)
+    return is_valid_end(period, end) and all(month in have for month in _months_in(period, end))
 
 
 def complete_ends(period: Period, available: Iterable[date]) -> list[date]:
     """Every end month for which the period is complete, oldest first."""
-    have = sorted(set(available))
-    return [end for end in have if is_complete(period, end, have)]
+    have = set(available)
+    return [end for end in sorted(have) if is_complete(period, end, have)]
 
 
 def month_label(month: date) -> str:

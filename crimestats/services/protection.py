@@ -15,6 +15,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import repeat
 from math import inf
 
@@ -279,12 +280,18 @@ def _content(version: Version) -> tuple:
     )
 
 
-def _published_keys(series: AreaSeries, piece: Piece) -> set[tuple[Period, date]]:
-    return {
+def _published_keys(series: AreaSeries, piece: Piece) -> frozenset[tuple[Period, date]]:
+    return _keys_for(series.level, series.months, piece.earliest_end)
+
+
+@lru_cache(maxsize=256)
+def _keys_for(level: str, months: tuple[date, ...], earliest_end: date) -> frozenset:
+    """The (period, end) figures a series of these months publishes (shared by its block)."""
+    return frozenset(
         (period, end)
-        for period in periods_for(series.level)
-        for end in disclosure.published_ends(period, series.months, piece.earliest_end)
-    }
+        for period in periods_for(level)
+        for end in disclosure.published_ends(period, months, earliest_end)
+    )
 
 
 def _result_of(piece: Piece, new: Version, shown: dict, policy: disclosure.Policy) -> PieceResult:
