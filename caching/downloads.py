@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 
-from caching.opendata_files import download
+from caching.opendata_files import download, latest
 
 
 def csv(request: HttpRequest, pk: int) -> HttpResponse:
@@ -15,3 +15,12 @@ def json(request: HttpRequest, pk: int) -> HttpResponse:
 
 def geojson(request: HttpRequest, pk: int, level: str) -> HttpResponse:
     return download(request, pk, f"{level}.geojson")
+
+
+def changes(request: HttpRequest, pk: int) -> HttpResponse:
+    return download(request, pk, "changes.csv")
+
+
+def latest_file(request: HttpRequest, name: str) -> HttpResponse:
+    """The current publication's files at /data/latest/: links that never need changing."""
+    return latest(request, name)

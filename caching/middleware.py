@@ -25,6 +25,12 @@ CACHED_VIEWS = frozenset(
         "about",
         "methodology",
         "open-data",
+        "releases",
+        "release",
+        "publication-data",
+        "releases-feed",
+        "area-feed",
+        "london-feed",
     }
 )
 

@@ -2,8 +2,10 @@
 
 The bytes come from the download views in `crimestats/opendata.py` (so a file is exactly what
 the view would stream); the pre-warm job writes them when a publication goes current, and until
-then a download is streamed from the database as before. Behind nginx (`OPEN_DATA_ACCEL`),
-Django only checks that the publication is current and nginx sends the file (X-Accel-Redirect).
+then a download is streamed from the database as before. Every publication that was ever public
+keeps its files at `/data/<id>/` (immutable: a year in caches); the current one is also at
+`/data/latest/`, a URL that never changes. Behind nginx (`OPEN_DATA_ACCEL`), Django only checks
+the publication and nginx sends the file (X-Accel-Redirect).
 """
 
 import gzip
@@ -24,7 +26,7 @@ from django.http import (
 
 from areas.models import Level
 from caching import encoding, pointer
-from crimestats import opendata
+from crimestats import history, opendata
 
 ACCEL_PREFIX = "/_opendata/"
 CHUNK = 256 * 1024
@@ -33,7 +35,7 @@ CHUNK = 256 * 1024
 def names() -> list[str]:
     """Every download of a publication, smallest first."""
     levels = [Level.REGION, Level.BOROUGH, Level.WARD, Level.LSOA]
-    return [f"{level}.geojson" for level in levels] + ["figures.json", "figures.csv"]
+    return [f"{level}.geojson" for level in levels] + ["changes.csv", "figures.json", "figures.csv"]
 
 
 def _view(name: str) -> Callable[..., StreamingHttpResponse]:
@@ -41,6 +43,8 @@ def _view(name: str) -> Callable[..., StreamingHttpResponse]:
         return opendata.figures_csv
     if name == "figures.json":
         return opendata.figures_json
+    if name == "changes.csv":
+        return opendata.changes_csv
     level = name.removesuffix(".geojson")
     if name.endswith(".geojson") and level in Level.values:
         return lambda request, pk: opendata.figures_geojson(request, pk, level)
@@ -85,7 +89,18 @@ def write_all(publication_id: int, *, log: Callable[[str], None] = lambda _: Non
         log(f"open data: {name}")
 
 
-def _headers(response: HttpResponse, path: Path) -> HttpResponse:
+def write_history(*, log: Callable[[str], None] = lambda _: None) -> None:
+    """Write the downloads of every earlier public publication still missing them (those
+    public before files were written); a publication's files, once written, never change."""
+    for pk in history.public_publications().values_list("pk", flat=True):
+        if any(not path_for(pk, name).exists() for name in names()):
+            write_all(pk, log=lambda line, pk=pk: log(f"publication {pk} {line}"))
+
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _headers(response: HttpResponse, path: Path, cache_control: str) -> HttpResponse:
     """The download view's own type and file name, kept beside the file when it was written."""
     stored = json.loads(_headers_path(path).read_text())
     for header in HEADERS:
@@ -94,30 +109,47 @@ def _headers(response: HttpResponse, path: Path) -> HttpResponse:
         elif header in response:
             del response[header]
     response["Vary"] = "Accept-Encoding"
-    response["Cache-Control"] = "public, max-age=3600"
+    response["Cache-Control"] = cache_control
     return response
 
 
 def download(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    """A download of the current publication, from its file (written now if it is missing)."""
-    current = pointer.current()
-    if current is None or current.publication_id != pk:
-        raise Http404("Only the current publication is available")
+    """A download of a publication that was ever public, from its file if it is written
+    (streamed from the database meanwhile: the same bytes)."""
     view = _view(name)
+    current = pointer.current()
+    is_current = current is not None and current.publication_id == pk
+    if not is_current and history.public_publication(pk) is None:
+        raise Http404("No publication with that number was ever public")
+    return _serve(request, pk, name, view, IMMUTABLE)
+
+
+def latest(request: HttpRequest, name: str) -> HttpResponse:
+    """A download of the current publication at a URL that never changes."""
+    view = _view(name)
+    current = pointer.current()
+    if current is None:
+        raise Http404("Nothing is published yet")
+    return _serve(request, current.publication_id, name, view, "public, max-age=60")
+
+
+def _serve(request, pk: int, name: str, view, cache_control: str) -> HttpResponse:
     path = path_for(pk, name)
     if not path.exists():  # not written yet (the pre-warm job writes them): stream it
-        return view(request, pk)
+        response = view(request, pk)
+        response["Cache-Control"] = cache_control
+        return response
     if settings.OPEN_DATA_ACCEL:
         response = HttpResponse()
         response["X-Accel-Redirect"] = f"{ACCEL_PREFIX}{pk}/{name}"
-        return _headers(response, path)
+        return _headers(response, path, cache_control)
     if encoding.accepts(request.META.get("HTTP_ACCEPT_ENCODING", ""), "gzip"):
         response = FileResponse(path.open("rb"))
         response["Content-Encoding"] = "gzip"
         response["Content-Length"] = str(path.stat().st_size)
-        return _headers(response, path)
+        return _headers(response, path, cache_control)
     response = StreamingHttpResponse(_unzipped(path))
-    return _headers(response, path)
+    return _headers(response, path, cache_control)
 
 
 def _unzipped(path: Path) -> Iterator[bytes]:

@@ -112,6 +112,7 @@ def warm(
         run.save(update_fields=["phase"])
         if phase.name == "open data" and write_open_data:
             opendata_files.write_all(publication_id, log=log)
+            opendata_files.write_history(log=log)
         for n, url in enumerate(phase.urls, start=1):
             if fetch(url) >= 500:
                 run.failed += 1

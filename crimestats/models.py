@@ -451,7 +451,9 @@ class Revision(models.Model):
         Upload, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
     )
     note = models.TextField(blank=True, help_text="the revision note, as the public reads it")
-    changes = models.JSONField(default=list, blank=True)
+    # {"files": what each file's preview said, "restated": months whose counts changed, with
+    # London's and each borough's totals before and after (services/revisions.py)}
+    changes = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

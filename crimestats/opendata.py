@@ -3,8 +3,8 @@
 Values are exactly as the site shows them: a suppressed figure has no count, rate or band, and
 its status says which kind it is ("small": shown as "fewer than 5", 1 to 4; "withheld": "not
 shown", any size). Only the rows a publication has are served (wards and LSOAs have no single
-months or financial year to date). Only the current publication is served: a built but
-unpublished one is not public.
+months or financial year to date). Every publication that was ever public is served (people
+saved and quoted them); a built but unpublished one is not public.
 """
 
 import csv
@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 
 from areas.models import Area, Level
-from crimestats import disclosure
+from crimestats import disclosure, history, selectors
 from crimestats.bands import BANDS
 from crimestats.importers.common import looks_like_formula
 from crimestats.models import Publication, PublishedFigure
@@ -102,9 +102,9 @@ class Echo:
 
 
 def _publication(pk: int) -> Publication:
-    publication = Publication.objects.filter(pk=pk, is_current=True).first()
+    publication = history.public_publication(pk)
     if publication is None:
-        raise Http404("Only the current publication is available")
+        raise Http404("No publication with that number was ever public")
     return publication
 
 
@@ -147,10 +147,11 @@ def _rows(publication: Publication) -> Iterator[tuple]:
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    publication = Publication.objects.filter(is_current=True).first()
+    publication = selectors.current_publication()
     context = {
         "publication": publication,
         "dictionary": dictionary(disclosure.Policy.from_settings()),
+        "publications": list(history.public_publications()),
         "levels": [
             (Level.REGION, "London"),
             (Level.BOROUGH, "Borough"),
@@ -246,4 +247,58 @@ def figures_geojson(request: HttpRequest, pk: int, level: str) -> StreamingHttpR
     response["Content-Disposition"] = (
         f'attachment; filename="crimemap-{level}-{publication.latest_month:%Y-%m}.geojson"'
     )
+    return response
+
+
+CHANGE_COLUMNS = (
+    "area_code",
+    "area_name",
+    "level",
+    "category",
+    "period",
+    "end_month",
+    "before_shown_as",
+    "before_status",
+    "after_shown_as",
+    "after_status",
+    "change",
+)
+
+
+def changes_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every figure that differs from the publication public before this one: new, gone
+    (status empty on that side) or different. A hidden figure is shown as the site shows it."""
+    publication = _publication(pk)
+    previous = history.previous_public(publication)
+    policy = disclosure.Policy.from_settings()
+    writer = csv.writer(Echo())
+
+    def shown(status: str, count: int | None):
+        return "" if not status else _shown_as(disclosure.Status(status), count, policy)
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(CHANGE_COLUMNS)
+        for row in history.changed_figures(new=publication, old=previous):
+            code, name, level, slug, period, end, old_status, old, new_status, new = row
+            exact = disclosure.Status.EXACT.value
+            change = new - old if old_status == new_status == exact else None
+            cells = (
+                code,
+                name,
+                level,
+                slug,
+                period,
+                f"{end:%Y-%m}",
+                shown(old_status, old),
+                old_status,
+                shown(new_status, new),
+                new_status,
+                change,
+            )
+            yield writer.writerow([csv_cell(v) for v in cells])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    since = f"-since-{previous.pk}" if previous else ""
+    name = f"crimemap-changes-{publication.pk}{since}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

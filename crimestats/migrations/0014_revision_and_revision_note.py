@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                         blank=True, help_text="the revision note, as the public reads it"
                     ),
                 ),
-                ("changes", models.JSONField(blank=True, default=list)),
+                ("changes", models.JSONField(blank=True, default=dict)),
                 (
                     "created_by",
                     models.ForeignKey(
