@@ -202,6 +202,8 @@ def test_old_publication_data_stays_byte_for_byte_and_changes_file(history_londo
     latest = client.get("/data/latest/figures.csv")
     assert b",61,exact,61" in b"".join(latest.streaming_content)
     assert client.get(f"/data/{third.pk}/").status_code == 200
+    index = client.get("/data/").content.decode()
+    assert all(f'href="/data/{p.pk}/"' in index for p in (first, second, third))
 
     rows = list(
         csv.DictReader(
