@@ -26,7 +26,7 @@ from crimestats.models import (
     Upload,
 )
 from crimestats.services.releases import StateError, rollback_to
-from crimestats.services.revisions import restated_months
+from crimestats.services.revisions import file_previews, restated_months
 from crimestats.services.uploads import (
     KINDS,
     acknowledge,
@@ -202,6 +202,7 @@ class UploadAdmin(admin.ModelAdmin):
             "needs_ack": needs_acknowledgement(upload),
             "can_publish": request.user.has_perm("crimestats.publish_upload"),
             "months_restated": restated_months(upload),
+            "not_shown": [p["not_shown"] for p in file_previews(upload) if p.get("not_shown")],
             "Status": Upload.Status,
         }
         return TemplateResponse(request, "admin/crimestats/upload/detail.html", context)

@@ -31,3 +31,26 @@ def source_for(*, code: str, borough_code: str | None) -> Source:
 
 def covers_city(source: Source) -> bool:
     return source == CITY_SOURCE
+
+
+def published_on_site(*, source: str, force: str) -> bool:
+    """Whether a release of this source and force can change anything the site shows: the
+    Met's London Datastore files and the City of London Police's police.uk files."""
+    return Source(source, force) in (MPS_SOURCE, CITY_SOURCE)
+
+
+def not_shown_reason(*, source: str, force: str) -> str:
+    """What an admin reads when a file's figures would never be shown; empty when they would."""
+    if published_on_site(source=source, force=force):
+        return ""
+    if force == MET:
+        return (
+            "This is a police.uk file for the Metropolitan Police Service. The site never shows "
+            "police.uk figures for the Met's areas: they show the Met's own London Datastore "
+            "figures. Nothing in this file would change the site, so there is nothing to publish."
+        )
+    return (
+        f"This is a police.uk file for {force or 'an unknown force'}. The site shows police.uk "
+        "figures only for the City of London Police. Nothing in this file would change the "
+        "site, so there is nothing to publish."
+    )

@@ -34,7 +34,7 @@ from crimestats.services.uploads.preview import (
     major_category_names,
     unknown_categories,
 )
-from crimestats.sources import MET
+from crimestats.sources import MET, not_shown_reason
 
 ERRORS_SHOWN = 100
 Status = Upload.Status
@@ -304,6 +304,7 @@ def _checked_policeuk(plan: PoliceUkPlan) -> Checked:
         after_area=by_area,
         after_month=by_month,
     )
+    preview["not_shown"] = not_shown_reason(source=Release.Source.POLICE_UK, force=tally.force)
     return Checked(
         kind=Upload.Kind.POLICE_UK,
         plan=plan,

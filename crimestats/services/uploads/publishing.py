@@ -65,6 +65,9 @@ def request_publish(upload: Upload, *, user, note: str | None = None) -> None:
         raise StateError(f"only a checked upload can be published (this one is {upload.status})")
     if needs_acknowledgement(upload):
         raise StateError("acknowledge the warnings (and new categories) first")
+    not_shown = [p["not_shown"] for p in checked_against(upload) if p.get("not_shown")]
+    if not_shown:
+        raise StateError(not_shown[0])
     if note is not None and not note.strip() and note_required(upload):
         months = restated_months(upload)
         raise StateError(
