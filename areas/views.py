@@ -12,6 +12,7 @@ from areas.search import (
     postcode_lookup,
     postcodes_starting,
 )
+from hardening.policies import geolocation_allowed
 
 MAX_QUERY = 100
 
@@ -21,6 +22,7 @@ def _postcode_page(result) -> str | None:
     return area_page_url(choices=[(Level.WARD, result.ward_code), (Level.LSOA, result.lsoa_code)])
 
 
+@geolocation_allowed  # the search page offers "use my location"
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     context = {"query": query, "postcodes": [], "areas": [], "message": ""}

@@ -2,8 +2,10 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
@@ -78,15 +80,19 @@ INSTALLED_APPS = [
     "areas",
     "crimestats",
     "caching",
+    "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "hardening.health.HealthCheckMiddleware",  # /healthz: before the host check and any cache
     "django.middleware.security.SecurityMiddleware",
-    "hardening.input.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Public pages whole from Redis, before sessions or CSRF can touch them (caching/).
     "caching.middleware.PageCacheMiddleware",
+    # Inside the page cache, so a stored page keeps the policies its view gave it (the embed's).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "caching.degradation.DatabaseDownMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,6 +100,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Malformed input refused before any view or query; its 400 still gets every header above.
+    "hardening.input.InputGuardMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "crimemap.urls"
@@ -150,7 +159,10 @@ PREWARM_HOST = os.environ.get("PREWARM_HOST", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -187,7 +199,56 @@ LEAFLET_CONFIG = {
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy on every page (django-csp): everything from this site only, no inline
+# script or style (data for scripts goes through json_script), never framed; map tiles, when
+# configured, from their host. The embed alone may be framed (crimestats/views.py).
+TILE_HOST = urlsplit(TILE_URL.replace("{s}", "*"))  # {s}.tile.example: any subdomain
+TILE_SOURCES = [f"{TILE_HOST.scheme}://{TILE_HOST.netloc}"] if TILE_URL else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, *TILE_SOURCES],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features no page uses are off; geolocation only on the pages offering "use my
+# location" (hardening/policies.py).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+# Admin: its address is a setting (ADMIN_URL), and sign-in is throttled by django-axes: five
+# failures for one username from one address lock that pair out for an hour.
+ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "hardening.logins.attempt_address"
+AXES_USERNAME_CALLABLE = "hardening.logins.attempted_username"
+AXES_LOCKOUT_TEMPLATE = "locked_out.html"
+AXES_RESET_ON_SUCCESS = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 # HTTPS=1 in production (behind nginx, which sets X-Forwarded-Proto and overwrites a client's):

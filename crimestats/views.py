@@ -15,6 +15,7 @@ from crimestats.bands import BANDS, NO_DATA_COLOUR, ratio_range_label
 from crimestats.disclosure import Policy
 from crimestats.periods import DEFAULT_PERIOD, PERIOD_CHOICES, Period, latest_end, period_label
 from crimestats.services.protection import periods_for
+from hardening.policies import embed_policy, geolocation_allowed
 
 LONDON_CODE = "E12000007"
 PAGE_LEVELS = {Level.BOROUGH, Level.WARD, Level.LSOA}
@@ -184,6 +185,7 @@ def _render_area(request: HttpRequest, area) -> HttpResponse:
     return render(request, "crimestats/area.html", context)
 
 
+@geolocation_allowed  # the London page offers "use my location"
 @direct_reads
 def london(request: HttpRequest) -> HttpResponse:
     area = selectors.page_area(level=Level.REGION, code=LONDON_CODE)
@@ -206,6 +208,7 @@ def area(request: HttpRequest, level: str, code: str, slug: str = "") -> HttpRes
 
 
 @xframe_options_exempt
+@embed_policy
 @direct_reads
 def embed_ward(request: HttpRequest, code: str) -> HttpResponse:
     """The only page other sites may frame: a ward's map and headline figures, no scripts."""
@@ -215,11 +218,7 @@ def embed_ward(request: HttpRequest, code: str) -> HttpResponse:
     context = page_context(request, found, with_trend=False)
     if isinstance(context, HttpResponse):
         return context
-    response = render(request, "crimestats/embed.html", context)
-    response["Content-Security-Policy"] = (
-        "frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"
-    )
-    return response
+    return render(request, "crimestats/embed.html", context)
 
 
 def _map_geojson(request: HttpRequest, area) -> HttpResponse:

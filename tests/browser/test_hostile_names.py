@@ -4,18 +4,20 @@ the page, the simple map and the Leaflet tooltip, with no script run in the brow
 import pytest
 from django.core.cache import cache
 
-pytestmark = [pytest.mark.london, pytest.mark.browser]
+# django_db only so that pytest-django sets up the test database for a session of these alone.
+pytestmark = [pytest.mark.london, pytest.mark.browser, pytest.mark.django_db]
 
 WARD_CODE = "E05013570"
 WARD = f"/ward/{WARD_CODE}/heathrow-villages/"
 HOSTILE = '<img src=x onerror="window.pwned=1">"><script>window.pwned=2</script>'
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def hostile_ward(site, django_db_blocker):
     """The ward renamed, committed so the live server sees it, and put back afterwards.
 
-    Not a django_db test: its transaction would hide the rename from the server's thread.
+    Module-scoped, so it runs before the test's own transaction, which would hide the rename
+    from the server's thread.
     """
     from areas.models import Area
 
