@@ -48,7 +48,8 @@ class Entry:
     @property
     def title(self) -> str:
         if self.kind == Revision.Kind.ROLLBACK:
-            return f"Rollback: figures of {self.at:%-d %B %Y} withdrawn"
+            withdrawn = f" of {_day(self.replaced)}" if self.replaced else ""
+            return f"Rollback: the figures{withdrawn} withdrawn"
         return f"Figures to {self.publication.latest_month:%B %Y} published"
 
     @property

@@ -125,7 +125,7 @@ def test_releases_page_lists_every_switch_newest_first_with_its_note(history_lon
     rollback(first, second)
     page = client.get("/releases/").content.decode()
     assert page.count('class="release-entry"') == 3
-    assert "Rollback: figures of" in page
+    assert f"Rollback: the figures of {second.first_public_at:%-d %B %Y} withdrawn" in page
     day = f"{second.first_public_at:%-d %B %Y}"
     assert f"The figures published on {day} were withdrawn and the site returned to" in page
 

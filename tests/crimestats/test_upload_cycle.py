@@ -9,7 +9,14 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from areas.models import Area, Level
-from crimestats.models import AuditLog, Category, PublishedFigure, ReleaseState, Upload
+from crimestats.models import (
+    AuditLog,
+    Category,
+    PublishedFigure,
+    ReleaseState,
+    Revision,
+    Upload,
+)
 from tests.crimestats.uploading import latest_upload, lsoa_file, upload, user_in, written_state
 
 pytestmark = [pytest.mark.london, pytest.mark.django_db]
@@ -94,7 +101,15 @@ def test_upload_preview_publish_and_roll_back(client, london, tmp_path):
     # Nothing public changed by checking it.
     assert written_state() == state_before and published_count(area, month) == before
 
-    publish = client.post(reverse("admin:crimestats_upload_publish", args=[item.pk]))
+    assert 'name="revision_note"' in detail.content.decode()
+    publish_url = reverse("admin:crimestats_upload_publish", args=[item.pk])
+    refused = client.post(publish_url, {"revision_note": "  "}, follow=True)
+    said = f"revision note: this file restates 1 published month ({month:%Y-%m})"
+    assert said in refused.content.decode()
+    item.refresh_from_db()
+    assert item.status == Upload.Status.VALID  # not queued without a note
+    note = "The Met recorded 500 more home burglaries in one neighbourhood."
+    publish = client.post(publish_url, {"revision_note": note})
     assert publish.status_code == 302
     from crimestats.services.uploads import process_queue
 
@@ -105,6 +120,25 @@ def test_upload_preview_publish_and_roll_back(client, london, tmp_path):
     assert published_count(area, month) == before + BUMP
     assert f"{before + BUMP:,}" in page(client, area)
     assert AuditLog.objects.filter(upload=item, action="publish").exists()
+    published = written_state()[2]
+
+    # The releases page: the note, the restated month and London's burglary total moved by BUMP.
+    releases = client.get("/releases/").content.decode()
+    assert note in releases and f"{month:%Y-%m}" in releases
+    restated = Revision.objects.get(upload=item).changes["restated"]
+    assert [(r["level"], r["months"]) for r in restated] == [("lsoa", [month.isoformat()])]
+    london = {row["category"]: row for row in restated[0]["london"]}
+    assert london["Burglary"]["after"] - london["Burglary"]["before"] == BUMP
+    assert all(row["after"] == row["before"] for name, row in london.items() if name != "Burglary")
+    assert [b["code"] for b in restated[0]["boroughs"]] == [area.parent.code]
+    detail_page = client.get(f"/releases/{published}/").content.decode()
+    assert f"+{BUMP:,}" in detail_page and area.parent.name in detail_page
+    # The area's feed says old and new; its "what changed" file has the same cells.
+    feed = client.get(area.get_absolute_url() + "feed.atom").content.decode()
+    assert f"Burglary, 12 months to {month:%B %Y}: was {before:,}, now {before + BUMP:,}." in feed
+    changes = b"".join(client.get(f"/data/{published}/changes.csv").streaming_content).decode()
+    cells = f"{before},exact,{before + BUMP},exact,{BUMP}"
+    assert f"{code},{area.name},lsoa,burglary,r12,{month:%Y-%m},{cells}" in changes
 
     earlier = ReleaseState.objects.filter(publication_id=state_before[2]).order_by("pk").last()
     confirm = client.get(reverse("admin:crimestats_releasestate_rollback", args=[earlier.pk]))
@@ -117,6 +151,11 @@ def test_upload_preview_publish_and_roll_back(client, london, tmp_path):
     current = written_state()
     assert current[2] == state_before[2]  # the very same publication is public again
     assert AuditLog.objects.filter(action="rollback").exists()
+    # The rollback is an entry of its own; the withdrawn figures stay downloadable.
+    assert Revision.objects.filter(kind="rollback", publication_id=current[2]).exists()
+    assert "were withdrawn and the site returned to" in client.get("/releases/").content.decode()
+    region = client.get(f"/data/{published}/region.geojson")
+    assert region.status_code == 200 and b"".join(region.streaming_content).startswith(b"{")
 
 
 def test_import_file_dry_run_checks_without_writing(london, tmp_path, capsys):

@@ -69,11 +69,12 @@ def request_publish(upload: Upload, *, user, note: str | None = None) -> None:
     if not_shown:
         raise StateError(not_shown[0])
     if note is not None and not note.strip() and note_required(upload):
-        months = restated_months(upload)
+        months = [m[:7] for m in restated_months(upload)]
+        span = months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
         raise StateError(
             f"write a revision note: this file restates {len(months)} published month"
-            f"{'s' if len(months) != 1 else ''} ({months[0][:7]} to {months[-1][:7]}), and "
-            "the releases page tells the public why the figures changed"
+            f"{'s' if len(months) != 1 else ''} ({span}), and the releases page tells the "
+            "public why the figures changed"
         )
     note = (note or "").strip()[:4000]
     updated = Upload.objects.filter(pk=upload.pk, status=Status.VALID).update(
