@@ -35,7 +35,7 @@ APP_PORT ?= 8001
 run: load
 	@echo "crimemap on http://$(HOST):$(PORT)/"
 	@NGINX_LISTEN=$(HOST):$(PORT) GUNICORN_ADDR=127.0.0.1:$(APP_PORT) deploy/local/nginx.sh start
-	@export OPEN_DATA_ACCEL=1 PREWARM_URL=http://$(HOST):$(PORT); \
+	@export OPEN_DATA_ACCEL=1 PREWARM_URL=http://$(HOST):$(PORT) TRUSTED_PROXY_COUNT=1; \
 	$(PY) manage.py process_uploads & worker=$$!; \
 	$(PY) manage.py prewarm --watch & prewarm=$$!; \
 	trap 'kill $$worker $$prewarm 2>/dev/null; deploy/local/nginx.sh stop' EXIT INT TERM; \
