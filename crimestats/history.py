@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import connection
+from django.db.models import Q
 
 from areas.models import Area
 from crimestats import disclosure
@@ -119,7 +120,8 @@ def entries_of(publication: Publication, entries: list[Entry]) -> list[Entry]:
 
 def public_publication(pk: int) -> Publication | None:
     """A publication that was ever public (a built but unpublished one is not)."""
-    return Publication.objects.filter(pk=pk, first_public_at__isnull=False).first()
+    public = Q(first_public_at__isnull=False) | Q(is_current=True)
+    return Publication.objects.filter(public, pk=pk).first()
 
 
 def previous_public(publication: Publication) -> Publication | None:
