@@ -41,13 +41,16 @@ def own_page(url: str) -> str:
 
 
 def _over_limit(request: HttpRequest) -> bool:
+    """Whether this client has posted too often. With Redis down the count is unknown (the
+    cache answers None): the post is allowed, as nginx's limit_req still stands, never a 500."""
     key = f"feedback-rate:{client_address(request)}"
     cache.add(key, 0, RATE_WINDOW)
     try:
-        return cache.incr(key) > RATE_LIMIT
+        count = cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, RATE_WINDOW)
         return False
+    return count is not None and count > RATE_LIMIT
 
 
 # The form is on every cached public page, which carry no session and no CSRF cookie. It is
