@@ -3,9 +3,10 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 
-from areas.models import Area, area_url
+from areas.models import Area, Level, area_url
 from areas.services.display import svg_extent
 
 
@@ -71,3 +72,30 @@ def display_shapes(*, areas: Iterable[Area] | QuerySet[Area]) -> list[DisplaySha
         )
         for pk, code, name, slug, level, svg in rows
     ]
+
+
+LSOAS_AT_POINTS_SQL = """
+SELECT DISTINCT ON (p.i) p.i, a.code
+FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(lon, lat, i)
+JOIN areas_area a ON a.level = %s
+    AND ST_Intersects(a.geometry, ST_Transform(ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326), 27700))
+JOIN areas_boundaryset s ON s.id = a.boundary_set_id AND s.is_current
+ORDER BY p.i, a.code
+"""
+
+
+def lsoas_at_points(*, points: list[tuple[float, float]]) -> list[str | None]:
+    """The current LSOA code at each (longitude, latitude) point (WGS84), None where no LSOA is.
+
+    One query for all points, so a file's records are placed together. A point exactly on a
+    boundary between two LSOAs goes to the lower code, so the answer never varies between runs.
+    """
+    if not points:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            LSOAS_AT_POINTS_SQL,
+            [[lon for lon, _ in points], [lat for _, lat in points], Level.LSOA],
+        )
+        found = dict(cursor.fetchall())
+    return [found.get(i) for i in range(1, len(points) + 1)]

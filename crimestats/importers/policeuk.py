@@ -10,9 +10,11 @@ that force polices: the City of London Police → the City's 6 LSOAs (E09000001)
 other boroughs. Counting the City Police's records "just over the boundary" into a Camden or
 Westminster LSOA would mix two forces' data there (the MPS files never include City crimes).
 Those records, and records with LSOA codes outside London, are counted and reported in the
-release's warnings, not stored. So are records without a location (unlocated), and records with
+release's warnings, not stored. So are records without a location (unlocated). Records with
 2011-vintage London LSOA codes (E01-shaped, not in the current 2021 set; told apart from codes
-outside London by their LSOA name, which starts with the borough's name).
+outside London by their LSOA name, which starts with the borough's name) are placed by their
+coordinates into the current LSOAs (crimestats/importers/vintage_2011.py), then pass the same
+force check as every other record.
 
 For the City of London Police the file ALSO gives a second release, level borough, with the
 City's own borough count (E09000001 = sum of its LSOAs), so the City's borough page has figures.
@@ -42,6 +44,7 @@ from crimestats.importers.common import (
     plural,
     read_csv,
 )
+from crimestats.importers.vintage_2011 import Unplaced2011, coordinates
 from crimestats.importers.writer import ReleaseData, already_loaded, write_releases
 from crimestats.models import Release
 from crimestats.sources import CITY_OF_LONDON, CITY_POLICE, MET
@@ -99,7 +102,9 @@ class _Tally:
         self.unlocated = 0
         self.other_force: Counter[str] = Counter()  # borough code → records
         self.outside = 0
-        self.vintage_2011: Counter[str] = Counter()  # LSOA code → records
+        self.vintage_2011 = Unplaced2011()
+        self.placed = 0  # 2011-coded records placed by coordinates and stored
+        self.placed_elsewhere = 0  # ... placed in another force's LSOAs, not stored
         self.rows = 0
         self.month: date | None = None
         self.force: str | None = None
@@ -153,6 +158,14 @@ def _tally(csv_file: CsvFile, *, progress: bool) -> _Tally:
         if borough not in own:
             tally.other_force[borough or "?"] += n
             del tally.located[(code, crime_type)]
+    for (code, crime_type), n in tally.vintage_2011.place().items():
+        borough = lsoa_borough[code]
+        if borough in own:
+            tally.located[(code, crime_type)] += n
+            tally.placed += n
+        else:
+            tally.other_force[borough or "?"] += n
+            tally.placed_elsewhere += n
     return tally
 
 
@@ -205,7 +218,8 @@ def _tally_row(
     elif code in lsoa_borough:
         tally.located[(code, crime_type)] += 1
     elif _borough_of_name(row[col["LSOA name"]]) in borough_names:
-        tally.vintage_2011[code] += 1
+        point = coordinates(row, col=col, file=file, line=line)
+        tally.vintage_2011.add(point=point, crime_type=crime_type)
     else:
         tally.outside += 1
 
@@ -227,11 +241,23 @@ def _warnings(tally: _Tally) -> list[str]:
         )
     if tally.outside:
         warnings.append(f"{plural(tally.outside, 'record')} with LSOA codes outside London")
-    if tally.vintage_2011:
-        codes = ", ".join(f"{c}: {n}" for c, n in sorted(tally.vintage_2011.items()))
+    if tally.placed or tally.placed_elsewhere:
+        elsewhere = (
+            f", {tally.placed_elsewhere} more in LSOAs policed by another force (not stored)"
+            if tally.placed_elsewhere
+            else ""
+        )
         warnings.append(
-            f"{plural(sum(tally.vintage_2011.values()), 'record')} with 2011 LSOA codes not in "
-            f"the current (2021) set, not stored ({codes})"
+            f"{plural(tally.placed, 'record')} with 2011 LSOA codes not in the current (2021) "
+            f"set placed in current LSOAs by their coordinates{elsewhere}"
+        )
+    unplaced = tally.vintage_2011
+    if unplaced.no_coordinates or unplaced.outside:
+        warnings.append(
+            f"{plural(unplaced.no_coordinates + unplaced.outside, 'record')} with 2011 LSOA "
+            f"codes not in the current (2021) set could not be placed, not stored "
+            f"({unplaced.no_coordinates} without coordinates, {unplaced.outside} in no current "
+            "LSOA)"
         )
     return warnings
 

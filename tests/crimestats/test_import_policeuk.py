@@ -32,8 +32,20 @@ def stored(release: Release) -> dict[tuple[str, str], int]:
     }
 
 
-def record(month="2024-01", force=MET, code="E01000006", name="B&D 016A", crime="Burglary"):
-    return f"x,{month},{force},{force},0.1,51.5,On or near X,{code},{name},{crime},Outcome,\n"
+def record(
+    month="2024-01",
+    force=MET,
+    code="E01000006",
+    name="B&D 016A",
+    crime="Burglary",
+    lonlat="0.1,51.5",
+):
+    return f"x,{month},{force},{force},{lonlat},On or near X,{code},{name},{crime},Outcome,\n"
+
+
+def record_2011(lonlat: str) -> str:
+    """A City record with a 2011 LSOA code that is not in the tiny London's current set."""
+    return record(force=CITY_POLICE, code="E01000003", name="City of London 001C", lonlat=lonlat)
 
 
 HEADER = ",".join(COLUMNS) + "\n"
@@ -75,12 +87,30 @@ def test_city_file_reports_what_it_does_not_store(tiny_london, fixtures_dir):
         "2 records have no location (unlocated)",
         "1 record in LSOAs policed by another force, not stored (E09000002: 1)",
         "1 record with LSOA codes outside London",
-        "1 record with 2011 LSOA codes not in the current (2021) set, not stored (E01000004: 1)",
+        "1 record with 2011 LSOA codes not in the current (2021) set could not be placed, not "
+        "stored (0 without coordinates, 1 in no current LSOA)",
         "new categories (hidden until shown): Other theft",
     ]
     assert result.releases[0].warnings == result.warnings
     other = Category.objects.get(name="Other theft", parent=None)
     assert other.shown is False
+
+
+def test_2011_codes_are_placed_by_their_coordinates(tiny_london, fixtures_dir):
+    """A pre-2022 file: records whose 2011 code is gone land in the current LSOA under their
+    point; the force check still applies, and records that cannot be placed are counted."""
+    result = load(fixtures_dir / "2021-06-city-of-london-street.csv")
+
+    lsoa, borough = result.releases
+    assert stored(lsoa) == {("E01000001", "BURGLARY"): 3, ("E01000002", "ROBBERY"): 1}
+    assert stored(borough) == {("E09000001", "BURGLARY"): 3, ("E09000001", "ROBBERY"): 1}
+    assert result.warnings == [
+        "1 record in LSOAs policed by another force, not stored (E09000002: 1)",
+        "3 records with 2011 LSOA codes not in the current (2021) set placed in current LSOAs "
+        "by their coordinates, 1 more in LSOAs policed by another force (not stored)",
+        "2 records with 2011 LSOA codes not in the current (2021) set could not be placed, not "
+        "stored (1 without coordinates, 1 in no current LSOA)",
+    ]
 
 
 def test_crime_types_map_through_aliases(tiny_london, fixtures_dir):
@@ -168,6 +198,21 @@ BAD = {
     ),
     "bad-lsoa-code": (HEADER + record(code="E0100"), "not an LSOA code", 2, "LSOA code", "E0100"),
     "empty-type": (HEADER + record(crime=""), "empty value", 2, "Crime type", ""),
+    "bad-longitude": (
+        HEADER + record_2011("west,51.5"),
+        "not a longitude",
+        2,
+        "Longitude",
+        "west",
+    ),
+    "latitude-out-of-range": (
+        HEADER + record_2011("-0.09,95"),
+        "not a latitude",
+        2,
+        "Latitude",
+        "95",
+    ),
+    "one-coordinate": (HEADER + record_2011(",51.5"), "empty value", 2, "Longitude", ""),
     "other-force": (
         HEADER + record(force="Kent Police"),
         "polices no London borough",

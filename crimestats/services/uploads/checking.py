@@ -305,6 +305,7 @@ def _checked_policeuk(plan: PoliceUkPlan) -> Checked:
         after_month=by_month,
     )
     preview["not_shown"] = not_shown_reason(source=Release.Source.POLICE_UK, force=tally.force)
+    preview["placed_by_coordinates"] = tally.placed
     return Checked(
         kind=Upload.Kind.POLICE_UK,
         plan=plan,
