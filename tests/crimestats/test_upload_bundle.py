@@ -4,6 +4,7 @@ checked together, previewed together, published as ONE publication, rolled back 
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -244,7 +245,7 @@ def test_one_file_alone_is_still_an_upload_of_its_own(tiny_london, fixtures_dir)
 
 
 def test_a_borough_file_again_with_the_same_counts_restates_no_month(
-    tiny_london, fixtures_dir, tmp_path
+    tiny_london, fixtures_dir, tmp_path, client
 ):
     """Its "Unknown" rows count in London only: they are no change at borough level."""
     checked_and_published(receive_files(files=mps_files(fixtures_dir))[0])
@@ -257,6 +258,11 @@ def test_a_borough_file_again_with_the_same_counts_restates_no_month(
     assert upload.status == Upload.Status.VALID, upload.message
     assert upload.preview["months_restated"] == []
     assert [m["state"] for m in upload.preview["months"]] == ["unchanged"] * 3
+    assert upload.preview["areas_affected"] == 0 and upload.preview["largest"] == []
+    assert all(not b["changed"] for b in upload.preview["boroughs"])
+    client.force_login(User.objects.create_superuser("admin", password="x"))
+    page = client.get(reverse("admin:crimestats_upload_change", args=[upload.pk])).content
+    assert b"Restated: none." in page and b"areas whose figures change: 0." in page
 
 
 def test_city_months_before_any_met_figures_say_nothing_is_public_yet(tiny_london, fixtures_dir):
