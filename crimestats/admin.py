@@ -8,6 +8,7 @@ Raw counts are never public: the admin site is staff-only, and viewing them need
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,6 +22,7 @@ from crimestats.models import (
     CategoryAlias,
     Denominator,
     MonthlyCount,
+    Publication,
     Release,
     ReleaseState,
     Upload,
@@ -54,16 +56,38 @@ class CategoryAliasInline(admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "label", "shown", "denominator"]
+    """The "shown" flag is what staff want: the public sees a change from the next publish."""
+
+    list_display = ["__str__", "label", "shown", "public_now", "denominator"]
     list_editable = ["label", "shown"]
     list_filter = ["shown", ("parent", admin.EmptyFieldListFilter)]
     search_fields = ["name", "label"]
-    readonly_fields = ["name", "slug", "parent"]
-    fields = ["name", "parent", "slug", "shown", "label", "denominator"]
+    readonly_fields = ["name", "slug", "parent", "public_now"]
+    fields = ["name", "parent", "slug", "shown", "public_now", "label", "denominator"]
     inlines = [CategoryAliasInline]
 
     def has_add_permission(self, request) -> bool:
         return False  # categories come from the files, exactly as named there
+
+    def get_queryset(self, request):
+        in_current = Publication.categories.through.objects.filter(
+            publication__is_current=True, category=OuterRef("pk")
+        )
+        return super().get_queryset(request).annotate(on_site=Exists(in_current))
+
+    @admin.display(description="on the site now", boolean=True)
+    def public_now(self, obj: Category) -> bool:
+        """In the current publication: what the public sees, whatever the flag says."""
+        return obj.on_site
+
+    def save_model(self, request, obj: Category, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if "shown" in form.changed_data:
+            messages.info(
+                request,
+                f"“{obj}” will be {'shown' if obj.shown else 'hidden'} from the next publish "
+                "(an upload published, or load_london); the public site is unchanged until then.",
+            )
 
 
 @admin.register(Release)

@@ -221,7 +221,7 @@ def _area_figures(area: Area, publication: Publication | None) -> dict[Key, Show
         return {}
     rows = (
         PublishedFigure.objects.of(publication)
-        .filter(area=area, category__shown=True)
+        .filter(area=area)
         .values_list("category_id", "period", "end_month", "count", "suppressed", "withheld")
     )
     return {
@@ -233,7 +233,8 @@ def _area_figures(area: Area, publication: Publication | None) -> dict[Key, Show
 def area_history(area: Area, *, limit: int = 30) -> list[tuple[Entry, AreaChange]]:
     """The switches that changed this area's figures, newest first, each with what changed."""
     entries = timeline()
-    categories = {c.pk: c for c in Category.objects.filter(shown=True)}
+    # Every category any publication showed: a feed names one shown then and hidden since.
+    categories = {c.pk: c for c in Category.objects.filter(parent=None)}
     cache: dict[int, dict[Key, Shown]] = {}
 
     def figures(publication: Publication | None) -> dict[Key, Shown]:

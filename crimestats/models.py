@@ -21,7 +21,9 @@ class Category(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="minors"
     )
-    shown = models.BooleanField(default=False, help_text="shown on the public site")
+    shown = models.BooleanField(
+        default=False, help_text="to be shown on the public site from the next publish"
+    )
     label = models.CharField(max_length=100, blank=True, help_text="public name, e.g. Burglary")
     denominator = models.CharField(
         max_length=10, choices=Denominator.choices, default=Denominator.RESIDENTS
@@ -216,6 +218,10 @@ class Publication(models.Model):
     # The exact relations between levels found in its raw counts (crimestats/relations.py):
     # what protection and the audit modelled, kept with what it published.
     relations = models.JSONField(default=dict, blank=True)
+    # The categories it shows, as flagged when it was built: the admin's "shown" flag is what
+    # staff want next, and reaches the public only through a publication (and a rollback to
+    # this one brings this set back).
+    categories = models.ManyToManyField(Category, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-created_at"]

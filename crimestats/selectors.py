@@ -235,8 +235,27 @@ def current_publication() -> Publication | None:
     )
 
 
-def shown_categories() -> list[Category]:
+def wanted_categories() -> list[Category]:
+    """The categories staff flagged to show: what the next publication will show.
+
+    Only the publication builder reads the flags; pages read a publication's own categories, so
+    a flag flipped in the admin reaches the public through a publish, never live.
+    """
     return list(Category.objects.filter(shown=True, parent=None).order_by("id"))
+
+
+def shown_categories(publication: Publication | None = None) -> list[Category]:
+    """The categories a publication shows (by default the current one's), as it was built."""
+    if publication is None:
+        publication = Publication.objects.filter(is_current=True).first()
+        if publication is None:
+            return []
+    categories = list(publication.categories.filter(parent=None).order_by("id"))
+    if categories:
+        return categories
+    # A publication made by hand (tests) records none: the categories its figures hold.
+    held = PublishedFigure.objects.of(publication).values("category_id")
+    return list(Category.objects.filter(pk__in=held, parent=None).order_by("id"))
 
 
 def _ancestors(area: Area) -> list[Area]:

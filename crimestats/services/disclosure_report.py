@@ -46,7 +46,7 @@ def default_view_shares(publication: Publication) -> list[DefaultViewShare]:
     """One row per protected level and shown category (raw counts from the publication's own
     releases, through its coverage snapshot)."""
     policy = disclosure.Policy.from_settings()
-    categories = shown_categories()
+    categories = shown_categories(publication)
     end = publication.latest_month
     months = set(months_in(Period.ROLLING_12, end))
     result = []

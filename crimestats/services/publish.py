@@ -20,7 +20,7 @@ from crimestats import disclosure, relations
 from crimestats.bands import band_for
 from crimestats.models import Category, CurrentMonth, Denominator, Publication, Release
 from crimestats.periods import add_months, months_in
-from crimestats.selectors import shown_categories
+from crimestats.selectors import wanted_categories
 from crimestats.services.counts import Coverage, covered_months, current_counts
 from crimestats.services.figure_blocks import BlockPlan, write_blocks
 from crimestats.services.previous import (
@@ -142,6 +142,7 @@ class Figures:
     write and the series to copy; and what disclosure control hid."""
 
     latest: date | None
+    categories: list[Category] = field(default_factory=list)
     plans: dict[tuple[str, Source], BlockPlan] = field(default_factory=dict)
     hidden: dict = field(default_factory=dict)  # cells and crimes hidden, by level, category
     coverage: list = field(default_factory=list)  # the releases it was built from
@@ -228,14 +229,18 @@ def _london_rates(blocks: list[Block], categories, denominators, earliest_end) -
     return rates
 
 
-def build_figures(*, log: Callable[[str], None] = print) -> Figures:
+def build_figures(
+    *, log: Callable[[str], None] = print, categories: list[Category] | None = None
+) -> Figures:
     """Every published figure, and what disclosure control hid, by level and category.
 
     Built beside the current publication (the one this build replaces): see
-    crimestats/services/previous.py for what is reused from it and why.
+    crimestats/services/previous.py for what is reused from it and why. The categories are
+    those flagged in the admin unless given (a rollback brings back an old set).
     """
     policy = disclosure.Policy.from_settings()
-    categories = shown_categories()
+    if categories is None:
+        categories = wanted_categories()
     areas = current_area_rows()
     latest = latest_month()
     if latest is None or not categories:
@@ -264,6 +269,7 @@ def build_figures(*, log: Callable[[str], None] = print) -> Figures:
     coverage = current_coverage()
     out = Figures(
         latest=latest,
+        categories=categories,
         coverage=coverage,
         protection=protection,
         context=context,
@@ -402,10 +408,14 @@ def _keep_tally(hidden: dict, before: dict, level: str, source: Source) -> None:
 
 @transaction.atomic
 def build_publication(
-    *, user: AbstractBaseUser | None = None, make_current: bool = True, log=print
+    *,
+    user: AbstractBaseUser | None = None,
+    make_current: bool = True,
+    log=print,
+    categories: list[Category] | None = None,
 ) -> Publication | None:
     """Build the next publication from the current releases and (by default) switch to it."""
-    figures = build_figures(log=log)
+    figures = build_figures(log=log, categories=categories)
     if figures.latest is None:
         log("Nothing to publish: no current releases or no shown categories.")
         return None
@@ -424,6 +434,7 @@ def build_publication(
     )
     block_ids, publication.figure_count = write_blocks(list(figures.plans.values()))
     publication.blocks.set(block_ids)
+    publication.categories.set(figures.categories)
     publication.save(update_fields=["figure_count"])
     if make_current:
         switch_to(publication=publication)
@@ -450,6 +461,8 @@ def publication_is_stale() -> bool:
     )
     if in_use != set(current.releases.values_list("id", flat=True)):
         return True
+    if {c.pk for c in wanted_categories()} != set(current.categories.values_list("id", flat=True)):
+        return True  # a category was shown or hidden in the admin since
     return BoundarySet.objects.filter(is_current=True, created_at__gt=current.created_at).exists()
 
 

@@ -16,12 +16,14 @@ from areas.models import BoundarySet
 from areas.services.boundary_sets import current_sets, note_current_sets, sets_current_at
 from crimestats.models import (
     AuditLog,
+    Category,
     CurrentMonth,
     Publication,
     Release,
     ReleaseState,
     Revision,
 )
+from crimestats.selectors import shown_categories
 from crimestats.services.boundaries import restore_boundaries
 from crimestats.services.publish import build_publication, switch_to
 from crimestats.services.revisions import record_revision
@@ -127,6 +129,13 @@ def _reusable(publication: Publication | None) -> bool:
     ).exists()
 
 
+def _categories_of(state: ReleaseState) -> list[Category] | None:
+    """The categories a state's publication showed (None: the flags, as for a publish)."""
+    if state.publication is None:
+        return None
+    return shown_categories(state.publication) or None
+
+
 def refresh_caches() -> None:
     """After commit: drop every cached query, so no page mixes two publications."""
     transaction.on_commit(invalidate)
@@ -156,7 +165,10 @@ def rollback_to(
                 switch_to(publication=state.publication)
                 how = f"switched back to publication {state.publication.pk}"
             else:
-                publication = build_publication(user=user, log=log)
+                # Rebuilt with the categories that state showed, whatever the flags say now.
+                publication = build_publication(
+                    user=user, log=log, categories=_categories_of(state)
+                )
                 how = f"rebuilt as publication {publication.pk if publication else '-'}"
             new_state = record_state(user=user, note=f"rolled back to state {state.pk}")
             _record_rollback(replaced=replaced, user=user)

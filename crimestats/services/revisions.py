@@ -9,7 +9,8 @@ from collections import defaultdict
 from django.db import connection, transaction
 
 from areas.models import Area, Level
-from crimestats.models import Category, Publication, Revision, Upload
+from crimestats.models import Publication, Revision, Upload
+from crimestats.selectors import shown_categories
 
 # What the public page keeps of a crime file's preview (the rest is for the admin).
 KEPT = (
@@ -111,7 +112,7 @@ def restatements(*, old: Publication | None, new: Publication) -> list[dict]:
     swapped = {k: (before[k], after[k]) for k in before.keys() & after.keys()}
     swapped = {k: v for k, v in swapped.items() if v[0] != v[1]}
     totals = _totals(sorted({(r, k[3]) for k, pair in swapped.items() for r in pair}))
-    labels = {c.pk: c.public_name for c in Category.objects.filter(shown=True, parent=None)}
+    labels = {c.pk: c.public_name for c in shown_categories(new)}
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for source, force, level, month in sorted(swapped):
         groups[(source, force, level)].append(month)

@@ -35,6 +35,7 @@ from time import perf_counter
 
 import numpy as np
 from django.db import connection
+from django.db.models import Q
 from scipy import sparse
 from scipy.optimize import linprog
 
@@ -43,6 +44,7 @@ from crimestats.audit import Check, Known, Problem, audit, split
 from crimestats.disclosure import Policy
 from crimestats.models import Category, Publication, PublishedFigure
 from crimestats.periods import Period, months_in
+from crimestats.selectors import shown_categories
 from crimestats.sources import CITY_OF_LONDON, source_for
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -528,6 +530,13 @@ def public_publications(*, up_to: Publication | None = None) -> list[Publication
     return result
 
 
+def _categories(publications: Sequence[Publication]) -> list[Category]:
+    """The flagged categories and every one a publication showed: each publication keeps its
+    own set, so one hidden since still has figures in the archive."""
+    ids = {c.pk for p in publications for c in shown_categories(p)}
+    return list(Category.objects.filter(Q(pk__in=ids) | Q(shown=True), parent=None).order_by("id"))
+
+
 def _places(boroughs: set[str] | None) -> dict[str, _Place]:
     """The current boroughs, wards and LSOAs (of some boroughs), by code."""
     rows = Area.objects.filter(
@@ -714,7 +723,7 @@ def audit_all_publications(
         publications, key=lambda p: (p.first_public_at is None, p.first_public_at, p.pk)
     )
     wanted = {code.strip().upper() for code in boroughs} if boroughs else None
-    categories = list(Category.objects.filter(shown=True, parent=None).order_by("id"))
+    categories = _categories(publications)
     places = _places(wanted)
     outcome = UnionAuditOutcome(publications=[p.pk for p in publications])
     pieces = _pieces(publications, places, categories, policy)
