@@ -12,6 +12,7 @@ from django.urls import Resolver404, resolve
 from django.utils.http import http_date, parse_http_date_safe
 
 from caching import encoding, pointer, store
+from crimestats import selectors
 
 CACHED_VIEWS = frozenset(
     {
@@ -87,6 +88,13 @@ def _respond(
     return response
 
 
+def _still_current(current: pointer.Pointer) -> bool:
+    """When the view read the publication itself: store only if it is still the key's one, so
+    a switch during the render can never file a page under the other publication."""
+    pointer.forget()
+    return pointer.current() == current
+
+
 class PageCacheMiddleware:
     """Serve public pages whole from Redis; render and store them once per publication."""
 
@@ -104,13 +112,13 @@ class PageCacheMiddleware:
         entry = store.get(key, coding or "gzip")
         if entry is not None:
             return _respond(request, entry, coding, current, "hit")
-        response = self.get_response(request)
+        # The view renders from the publication the key names (pinned), so page and key agree.
+        publication = pointer.publication(current)
+        with selectors.pinned_publication(publication):
+            response = self.get_response(request)
         if not store.storable(response):
             return response
-        # The view read the publication itself: store only if it is still the key's one, so a
-        # switch during the render can never file a page under the other publication.
-        pointer.forget()
-        if pointer.current() != current:
+        if publication is None and not _still_current(current):
             return response
         stored = store.entries(current, response)
         store.put(key, stored)

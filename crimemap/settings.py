@@ -144,6 +144,8 @@ CACHES = {
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 CACHALOT_TIMEOUT = 3600
+# Area views run without cachalot (crimestats.views.direct_reads); 1 puts it back, to measure.
+AREA_VIEWS_CACHALOT = os.environ.get("AREA_VIEWS_CACHALOT", "0") == "1"
 
 # The page cache (caching/): browsers keep a page a minute, shared caches (nginx) 10 s before
 # asking again with its ETag; a stale copy may be served while it is refreshed.
