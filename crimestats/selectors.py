@@ -21,8 +21,10 @@ from crimestats.bands import Band, band_by_index
 from crimestats.comparisons import Comparison, Side, compare
 from crimestats.content_models import PageContent
 from crimestats.models import Category, Publication, PublishedFigure
-from crimestats.periods import Period, add_months, month_label, period_label
+from crimestats.periods import Period, add_months, complete_ends, month_label, period_label
+from crimestats.services.counts import covered_months
 from crimestats.services.protection import periods_for
+from crimestats.sources import MPS_SOURCE, source_for
 
 TREND_MONTHS = 24
 NO_DATA_STATUS = "no-data"
@@ -170,6 +172,7 @@ class AreaView:
     team: SaferNeighbourhoodTeam | None = None
     content: dict[str, list[PageContent]] = field(default_factory=dict)
     notice: str = ""  # e.g. why the period asked for is not the one shown
+    source_note: str = ""  # e.g. why this area's figures end before London's
 
     def _hatch_scale(self, width_px: int, height_px: int) -> str:
         """How much to scale the 8-unit hatching so it is about 8 pixels apart on a map drawn
@@ -482,6 +485,49 @@ def _content(area: Area, ancestors: list[Area]) -> dict[str, list[PageContent]]:
             continue  # a borough's links belong on the borough's page
         grouped.setdefault(row.kind, []).append(row)
     return grouped
+
+
+@dataclass(frozen=True)
+class AreaLatest:
+    """The latest month an area's figures run to; ``later_force`` names the force when it
+    publishes later than the Met, so the page can say why its figures stop earlier."""
+
+    month: date
+    later_force: str = ""
+
+    def note(self, label: str) -> str:
+        """E.g. "12 months to March 2025: the City of London Police publish later than the
+        Met"; empty for the Met's areas."""
+        if not self.later_force:
+            return ""
+        return f"{label[:1].upper()}{label[1:]}: the {self.later_force} publish later than the Met."
+
+
+def area_latest(*, publication: Publication, area: Area) -> AreaLatest:
+    """Where an area's default view ends: the publication's latest month (the Met's), or for an
+    area another force publishes, that force's own latest month with 12 whole months before it.
+
+    Read from the publication's coverage, so it is what the publication was built from and
+    needs no query. Never later than the publication's latest month (no later end is published).
+    """
+    latest = publication.latest_month
+    source = source_for(code=area.code, borough_code=getattr(area.parent, "code", None))
+    if source == MPS_SOURCE or not publication.coverage:
+        return AreaLatest(latest)
+    months = [
+        month
+        for month in covered_months(
+            level=area.level,
+            source=source.source,
+            force=source.force,
+            coverage=publication.coverage,
+        )
+        if month <= latest
+    ]
+    ends = complete_ends(Period.ROLLING_12, months) or months
+    if not ends or ends[-1] == latest:
+        return AreaLatest(latest)
+    return AreaLatest(ends[-1], later_force=source.force)
 
 
 def area_view(

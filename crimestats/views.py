@@ -117,18 +117,20 @@ def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict
     except BadParameter as error:
         context = {"error": error, "path": request.path}
         return render(request, "crimestats/bad_parameter.html", context, status=400)
+    latest = selectors.area_latest(publication=publication, area=area)
     view = selectors.area_view(
         area=area,
         publication=publication,
         category=category,
         categories=categories,
         period=period,
-        end=latest_end(period, publication.latest_month),
-        latest=publication.latest_month,
+        end=latest_end(period, latest.month),
+        latest=latest.month,
         map_key=map_key,
         with_trend=with_trend,
     )
     view.notice = notice
+    view.source_note = latest.note(view.period_label)
     default_map = selectors.map_keys(area.level)[0]
     base = area.get_absolute_url()
 
@@ -160,7 +162,7 @@ def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict
         "crime_links": [(c, url(crime=c.slug), c == category) for c in categories],
         "period_links": [
             (
-                _period_link_label(p, label, publication.latest_month),
+                _period_link_label(p, label, latest.month),
                 url(period_value=p.value),
                 p == period,
             )
@@ -257,6 +259,8 @@ def _map_geojson(request: HttpRequest, area) -> HttpResponse:
     collection = {"type": "FeatureCollection", "period": view.period_label, "features": features}
     if view.notice:
         collection["notice"] = view.notice
+    if view.source_note:
+        collection["source_note"] = view.source_note
     return JsonResponse(collection)
 
 
