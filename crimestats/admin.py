@@ -25,10 +25,12 @@ from crimestats.models import (
     Publication,
     Release,
     ReleaseState,
+    RollbackJob,
     Upload,
 )
 from crimestats.services.releases import StateError, rollback_to
 from crimestats.services.revisions import file_previews, restated_months
+from crimestats.services.rollbacks import can_switch_back, queue_rollback
 from crimestats.services.uploads import (
     KINDS,
     acknowledge,
@@ -282,6 +284,11 @@ class ReleaseStateAdmin(ReadOnlyAdmin):
                 wrap(self.rollback_view),
                 name="crimestats_releasestate_rollback",
             ),
+            path(
+                "rollback-job/<int:pk>/",
+                wrap(self.rollback_job_view),
+                name="crimestats_releasestate_rollback_job",
+            ),
             *super().get_urls(),
         ]
 
@@ -289,6 +296,10 @@ class ReleaseStateAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("crimestats.rollback_release"):
             raise PermissionDenied
         state = get_object_or_404(ReleaseState, pk=pk)
+        if request.method == "POST" and not can_switch_back(state):
+            # A rebuild outlasts a web request: the worker runs it, this page follows it.
+            job = queue_rollback(state=state, user=request.user)
+            return redirect("admin:crimestats_releasestate_rollback_job", job.pk)
         if request.method == "POST":
             try:
                 rollback_to(state=state, user=request.user, log=lambda _: None)
@@ -301,10 +312,23 @@ class ReleaseStateAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request),
             "title": "Roll back",
             "state": state,
+            "rebuild": not can_switch_back(state),
             "opts": self.model._meta,
             "releases": Release.objects.filter(pk__in={row[4] for row in state.current_months}),
         }
         return TemplateResponse(request, "admin/crimestats/releasestate/rollback.html", context)
+
+    def rollback_job_view(self, request, pk: int):
+        if not request.user.has_perm("crimestats.rollback_release"):
+            raise PermissionDenied
+        job = get_object_or_404(RollbackJob.objects.select_related("state"), pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Rollback",
+            "job": job,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/crimestats/releasestate/rollback_job.html", context)
 
 
 @admin.register(AuditLog)

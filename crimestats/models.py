@@ -431,6 +431,40 @@ class ReleaseState(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M}: {self.note}"
 
 
+class RollbackJob(models.Model):
+    """A rollback that rebuilds a publication, run by the upload worker (`process_uploads`).
+
+    A rebuild takes longer than a web request may; the row is the job (claimed like an upload)
+    and its progress, which the admin page shows until it is done.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "waiting for the worker"
+        RUNNING = "running", "rolling back"
+        DONE = "done", "done"
+        FAILED = "failed", "failed: nothing changed"
+
+    state = models.ForeignKey(ReleaseState, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.TextField(blank=True, help_text="what the rebuild has done so far")
+    message = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Rollback to state {self.state_id} ({self.get_status_display()})"
+
+    @property
+    def busy(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+
 class Revision(models.Model):
     """One change to what the public sees: a publication made current, or a rollback.
 

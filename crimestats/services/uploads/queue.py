@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from crimestats.models import Upload
+from crimestats.services.rollbacks import process_rollbacks, recover_stale_rollbacks
 from crimestats.services.uploads.checking import validate_upload
 from crimestats.services.uploads.publishing import publish_upload
 
@@ -38,8 +39,9 @@ def run_job(upload: Upload, *, log: Callable[[str], None] = print) -> Upload:
 
 
 def process_queue(*, log: Callable[[str], None] = print) -> int:
-    """Run every queued job (the worker's loop body; tests call it as a burst worker)."""
-    done = 0
+    """Run every queued job (the worker's loop body; tests call it as a burst worker):
+    rollbacks that rebuild first (someone is waiting to take figures down), then uploads."""
+    done = process_rollbacks()
     while (upload := claim_next()) is not None:
         try:
             run_job(upload, log=log)
@@ -55,7 +57,8 @@ def process_queue(*, log: Callable[[str], None] = print) -> int:
 def recover_stale_jobs() -> int:
     """Jobs a killed worker left half-done go back to the queue: nothing of theirs was written
     (validation writes no data; publishing is one transaction)."""
-    requeued = Upload.objects.filter(status=Status.VALIDATING).update(status=Status.QUEUED)
+    requeued = recover_stale_rollbacks()
+    requeued += Upload.objects.filter(status=Status.VALIDATING).update(status=Status.QUEUED)
     return requeued + Upload.objects.filter(status=Status.PUBLISHING).update(
         status=Status.PUBLISH_QUEUED
     )
