@@ -6,7 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CRIMEMAP_DATA_DIR ?= $(abspath ../shared/data/london)
 
-.PHONY: run test bench bench-load bench-releases stop setup system venv services migrate load lint format
+.PHONY: run test bench bench-load bench-releases stop setup system venv services migrate load lint format \
+	audit-deps backup restore
 
 system:
 	@deploy/local/system-packages.sh
@@ -57,6 +58,16 @@ bench-load:
 # BENCH_ARGS="--months 1 --boroughs E09000001,E09000017,E09000030" for a shorter one.
 bench-releases: setup
 	@$(PY) -m tests.load.bench_releases $(BENCH_ARGS)
+
+# Known vulnerabilities in every locked package (runtime and dev), from the PyPI/OSV advisory
+# database: it needs the network, so it is not part of `make test` (CI runs offline). Run it
+# before each deploy and when an advisory names one of our packages.
+audit-deps: venv
+	@mkdir -p var
+	@$(UV) export --frozen --format requirements-txt --all-groups --no-emit-project \
+		--quiet -o var/requirements-audit.txt
+	@.venv/bin/pip-audit --requirement var/requirements-audit.txt --require-hashes \
+		--disable-pip --strict --progress-spinner off
 
 lint: venv
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
