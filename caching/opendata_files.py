@@ -29,6 +29,7 @@ from caching import encoding, pointer
 from crimestats import history, opendata
 
 ACCEL_PREFIX = "/_opendata/"
+PUBLIC_FILE_MODE = 0o644  # open data: anyone on the machine may read it, nginx must
 CHUNK = 256 * 1024
 
 
@@ -76,6 +77,8 @@ def write(publication_id: int, name: str) -> Path:
         with os.fdopen(handle, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
             for chunk in response.streaming_content:
                 gz.write(chunk)
+        # mkstemp makes it 0600: nginx's workers (another user) could not read it, a 404.
+        os.chmod(temporary, PUBLIC_FILE_MODE)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -43,6 +43,7 @@ def test_download_is_served_from_its_file_with_the_views_bytes(london, client, t
         body = b"".join(streamed.streaming_content)
         path = opendata_files.write(current.pk, "borough.geojson")
         assert gzip.decompress(path.read_bytes()) == body
+        assert path.stat().st_mode & 0o777 == 0o644  # nginx's workers run as another user
         served = client.get(url, HTTP_ACCEPT_ENCODING="gzip, br")
         assert served["Content-Encoding"] == "gzip"
         assert gzip.decompress(b"".join(served.streaming_content)) == body
