@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 
+from cachalot.api import cachalot_disabled
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Q, QuerySet
 
@@ -250,12 +251,18 @@ def pinned_publication(publication: Publication | None) -> Iterator[None]:
 
 
 def read_current_publication() -> Publication | None:
-    """The publication current in the database now, with its block ids (one query for both)."""
-    return (
-        Publication.objects.filter(is_current=True)
-        .annotate(block_ids=ArrayAgg("blocks__id", default=[]))
-        .first()
-    )
+    """The publication current in the database now, with its block ids (one query for both).
+
+    The one lookup of the current publication: pages (through the page cache's pointer),
+    publishing, previews and rollbacks. Never from cachalot: what is committed, not what was
+    cached.
+    """
+    with cachalot_disabled():
+        return (
+            Publication.objects.filter(is_current=True)
+            .annotate(block_ids=ArrayAgg("blocks__id", default=[]))
+            .first()
+        )
 
 
 def current_publication() -> Publication | None:
@@ -275,7 +282,7 @@ def wanted_categories() -> list[Category]:
 def shown_categories(publication: Publication | None = None) -> list[Category]:
     """The categories a publication shows (by default the current one's), as it was built."""
     if publication is None:
-        publication = Publication.objects.filter(is_current=True).first()
+        publication = read_current_publication()
         if publication is None:
             return []
     categories = list(publication.categories.filter(parent=None).order_by("id"))

@@ -16,6 +16,7 @@ from crimestats import disclosure
 from crimestats.bands import BANDS
 from crimestats.models import Category, Denominator, FigureBlock, Publication
 from crimestats.periods import Period
+from crimestats.selectors import read_current_publication
 from crimestats.sources import Source
 
 
@@ -84,5 +85,5 @@ class Previous:
         return next((block for block in self.blocks if not block.level), None)
 
 
-def current_publication() -> Publication | None:
-    return Publication.objects.filter(is_current=True).first()
+# publish.py imports the lookup from here; its one definition is in crimestats/selectors.py.
+current_publication = read_current_publication

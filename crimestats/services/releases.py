@@ -23,7 +23,7 @@ from crimestats.models import (
     ReleaseState,
     Revision,
 )
-from crimestats.selectors import shown_categories
+from crimestats.selectors import read_current_publication, shown_categories
 from crimestats.services.boundaries import restore_boundaries
 from crimestats.services.publish import build_publication, switch_to
 from crimestats.services.revisions import record_revision
@@ -69,16 +69,11 @@ def fingerprint(*, source: str, force: str, level: str) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
 
 
-def current_publication() -> Publication | None:
-    with cachalot_disabled():  # as current_month_rows: what is committed, not what was cached
-        return Publication.objects.filter(is_current=True).first()
-
-
 def record_state(*, user=None, note: str) -> ReleaseState:
     note_current_sets()  # a rollback to this state restores these boundary sets
     return ReleaseState.objects.create(
         created_by=user if user is not None and user.is_authenticated else None,
-        publication=current_publication(),
+        publication=read_current_publication(),
         current_months=current_month_rows(),
         note=note[:300],
     )
@@ -86,7 +81,7 @@ def record_state(*, user=None, note: str) -> ReleaseState:
 
 def ensure_baseline(*, user=None) -> None:
     """Record the state as it is now (e.g. after `load_london`) unless it already is."""
-    publication = current_publication()
+    publication = read_current_publication()
     with cachalot_disabled():
         latest = ReleaseState.objects.first()
     if (
@@ -154,7 +149,7 @@ def rollback_to(
         with transaction.atomic():
             lock_publishing()
             ensure_baseline(user=user)
-            replaced = current_publication()
+            replaced = read_current_publication()
             _restore_current_months(state.current_months)
             try:
                 # The sets current when the state was recorded (areas.CurrentSetChange).
@@ -198,7 +193,7 @@ def rollback_to(
 def _record_rollback(*, replaced: Publication | None, user) -> None:
     record_revision(
         kind=Revision.Kind.ROLLBACK,
-        publication=current_publication(),
+        publication=read_current_publication(),
         replaced=replaced,
         user=user,
     )

@@ -20,8 +20,9 @@ from crimestats.importers.common import ErrorLog, UploadErrors, looks_like_formu
 from crimestats.importers.mps import LONDON_ONLY, MpsPlan, plan_mps_file
 from crimestats.importers.policeuk import PoliceUkPlan, plan_policeuk_file
 from crimestats.models import AuditLog, CategoryAlias, Release, Upload
+from crimestats.selectors import read_current_publication
 from crimestats.services.boundaries import check_boundary_upload
-from crimestats.services.releases import audit, current_publication
+from crimestats.services.releases import audit
 from crimestats.services.uploads.files import (
     CRIME,
     bundle_files,
@@ -412,7 +413,7 @@ def validate_upload(upload: Upload, *, user=None) -> Upload:
     upload.warnings = checked.warnings
     upload.new_categories = checked.new_categories
     upload.preview = checked.preview
-    upload.base_publication = current_publication()
+    upload.base_publication = read_current_publication()
     upload.detected = _describe(checked)
     upload.message = (
         f"{upload.rows:,} rows checked: no errors; {len(checked.warnings)} warning(s)"

@@ -16,12 +16,12 @@ from crimestats.importers.common import ImportResult
 from crimestats.importers.mps import import_mps_file
 from crimestats.importers.policeuk import import_policeuk_file
 from crimestats.models import AuditLog, Revision, Upload
+from crimestats.selectors import read_current_publication
 from crimestats.services.boundaries import publish_boundary_upload
 from crimestats.services.publish import build_publication
 from crimestats.services.releases import (
     StateError,
     audit,
-    current_publication,
     ensure_baseline,
     fingerprint,
     lock_publishing,
@@ -164,7 +164,7 @@ def publish_upload(upload: Upload, *, user=None, log: Callable[[str], None] = pr
                         "publish or a rollback): check it again before publishing"
                     )
             ensure_baseline(user=user)
-            replaced = current_publication()
+            replaced = read_current_publication()
             started = time.perf_counter()
             result = _import(upload, user=user, log=note)
             written = time.perf_counter()
