@@ -9,6 +9,7 @@ placements are re-pointed, by code, whenever the current sets change (publish or
 """
 
 import re
+import shutil
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,6 +22,7 @@ from django.contrib.gis.gdal import SpatialReference
 from django.contrib.gis.gdal.error import GDALException
 from django.db import connection, transaction
 
+from areas.importers.archives import unzip
 from areas.importers.boundaries import (
     LEVEL_WORDS,
     BoundaryFeature,
@@ -157,6 +159,48 @@ def main_file(paths: Sequence[Path], *, archive: str) -> Path:
 
 
 # Reading and checking the file on its own -------------------------------------------------
+
+
+@contextmanager
+def boundary_file(path: Path) -> Iterator[Path]:
+    """The file GDAL reads: the upload itself, or the boundary file inside an uploaded zip,
+    extracted with its sidecars under their own names (so errors name them, too)."""
+    if not zipfile.is_zipfile(path):
+        if path.suffix.lower() == ".shp":
+            raise UploadError(
+                path.name,
+                "a shapefile is several files (.shp, .shx, .dbf, .prj): upload them in one zip",
+            )
+        yield path
+        return
+    members = unzip(path, file_name=path.name, suffixes=ARCHIVE_SUFFIXES)
+    folder = members[0][0].parent / "boundaries"
+    try:
+        folder.mkdir()
+        paths = []
+        for member, name in members:
+            target = folder / name
+            if target.exists():
+                raise UploadError(
+                    path.name, "the zip archive holds two files of this name", value=name
+                )
+            shutil.move(member, target)
+            paths.append(target)
+        yield main_file(paths, archive=path.name)
+    finally:
+        shutil.rmtree(members[0][0].parent, ignore_errors=True)  # the folder is inside it
+
+
+def shapefile_as_zip(path: Path, *, folder: Path) -> Path:
+    """A shapefile named on the command line, zipped with its sidecars as the admin would."""
+    target = folder / f"{path.stem}.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for suffix in SIDECARS:
+            for part in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+                if part.exists():
+                    archive.write(part, part.name)
+                    break
+    return target
 
 
 def _in_range(extent: tuple[float, float, float, float], bounds: tuple) -> bool:

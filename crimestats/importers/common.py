@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from django.conf import settings
 from tqdm import tqdm
 
+from areas.importers.archives import max_upload_bytes
 from areas.importers.errors import UploadError
 from areas.models import CODE_PREFIX, Area, Level
 
@@ -25,8 +25,6 @@ LEVEL_BY_PREFIX = {prefix: level for level, prefix in CODE_PREFIX.items()}
 INCOMPLETE_SHARE = 0.5
 INCOMPLETE_MIN_REFERENCE = 20
 
-# Uploads larger than this are refused before a byte is read (settings.UPLOAD_MAX_BYTES).
-DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 # Characters that make a spreadsheet treat a cell as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Keep at most this many errors in memory; the rest are only counted.
@@ -86,10 +84,6 @@ def check_not_formula(value: str, *, file: str, row: int, column: str) -> None:
             column=column,
             value=value,
         )
-
-
-def max_upload_bytes() -> int:
-    return int(getattr(settings, "UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
 def check_size(path: Path, *, name: str | None = None) -> int:

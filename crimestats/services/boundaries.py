@@ -12,25 +12,20 @@ as the census importer does (a ward from its best-fit LSOAs, a borough from its 
 copying a ward's or borough's total by code would be wrong as soon as the LSOAs under it change.
 """
 
-import shutil
-import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from django.db import connection, transaction
 
-from areas.importers.errors import UploadError
 from areas.models import Area, BoundarySet, Level
-from areas.services.boundary_sets import SIDECARS, sets_current_at
+from areas.services.boundary_sets import sets_current_at
 from areas.services.boundary_uploads import (
-    ARCHIVE_SUFFIXES,
     BoundaryErrors,
+    boundary_file,
     check_boundary_file,
-    main_file,
     publish_boundary_file,
     restore_sets,
 )
@@ -53,51 +48,6 @@ class BoundaryUploadCheck:
             f"boundary file: {p['features']:,} {p['word']}s ({p['code_field']}, "
             f"{p['name_field']}), {p['crs']}"
         )[:200]
-
-
-@contextmanager
-def boundary_file(path: Path) -> Iterator[Path]:
-    """The file GDAL reads: the upload itself, or the boundary file inside an uploaded zip,
-    extracted with its sidecars under their own names (so errors name them, too)."""
-    if not zipfile.is_zipfile(path):
-        if path.suffix.lower() == ".shp":
-            raise UploadError(
-                path.name,
-                "a shapefile is several files (.shp, .shx, .dbf, .prj): upload them in one zip",
-            )
-        yield path
-        return
-    # uploads.py imports this module; its capped extraction is reused, not copied.
-    from crimestats.services.uploads import _unzip
-
-    members = _unzip(path, file_name=path.name, suffixes=ARCHIVE_SUFFIXES)
-    folder = members[0][0].parent / "boundaries"
-    try:
-        folder.mkdir()
-        paths = []
-        for member, name in members:
-            target = folder / name
-            if target.exists():
-                raise UploadError(
-                    path.name, "the zip archive holds two files of this name", value=name
-                )
-            shutil.move(member, target)
-            paths.append(target)
-        yield main_file(paths, archive=path.name)
-    finally:
-        shutil.rmtree(members[0][0].parent, ignore_errors=True)  # the folder is inside it
-
-
-def shapefile_as_zip(path: Path, *, folder: Path) -> Path:
-    """A shapefile named on the command line, zipped with its sidecars as the admin would."""
-    target = folder / f"{path.stem}.zip"
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for suffix in SIDECARS:
-            for part in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
-                if part.exists():
-                    archive.write(part, part.name)
-                    break
-    return target
 
 
 def check_boundary_upload(*, path: Path) -> BoundaryUploadCheck:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from areas.importers.errors import UploadError
-from crimestats.services.boundaries import boundary_file
+from areas.services.boundary_uploads import boundary_file
 from crimestats.services.uploads import bundle_files, check_file, receive_upload
 
 CSV = b"Month,LSOA Code,Major Category\n" + b"202401,E01000001,BURGLARY\n" * 2000

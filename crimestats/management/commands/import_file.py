@@ -14,9 +14,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from areas.importers.errors import UploadError
+from areas.services.boundary_uploads import shapefile_as_zip
 from crimestats.importers.common import UploadErrors
 from crimestats.models import Upload
-from crimestats.services.boundaries import shapefile_as_zip
 from crimestats.services.releases import StateError
 from crimestats.services.uploads import (
     ERRORS_SHOWN,

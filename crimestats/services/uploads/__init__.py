@@ -20,7 +20,6 @@ from crimestats.services.uploads.checking import (
     validate_upload,
 )
 from crimestats.services.uploads.files import Group, bundle_files, detect_kind, group_files
-from crimestats.services.uploads.files import unzip as _unzip  # boundaries.py's name for it
 from crimestats.services.uploads.publishing import (
     acknowledge,
     checked_against,
@@ -43,7 +42,6 @@ __all__ = [
     "KINDS",
     "Checked",
     "Group",
-    "_unzip",
     "acknowledge",
     "bundle_files",
     "check_census",

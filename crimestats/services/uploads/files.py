@@ -1,28 +1,22 @@
-"""The files of an upload: what kind they are, which go together, their checksum, and zip archives
-opened with a size cap."""
+"""The files of an upload: what kind they are, which go together, and their checksum (zip
+archives are opened with size caps by areas/importers/archives.py)."""
 
 import csv
 import hashlib
 import shutil
-import tempfile
 import zipfile
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
-
-from areas.importers.errors import UploadError
+from areas.importers.archives import unzip
 from areas.services.boundary_uploads import looks_like_boundary_file
 from crimestats.importers.census import is_census_header
-from crimestats.importers.common import column_key, max_upload_bytes
+from crimestats.importers.common import column_key
 from crimestats.importers.mps import BOROUGH_KEY, LSOA_CODE, MAJOR, WARD_CODE
 from crimestats.models import Upload
 
-# A zip archive may expand to at most this many bytes in all (zip bombs are cut off here).
-DEFAULT_MAX_UNZIPPED = 300 * 1024 * 1024
 SNT = Upload.Kind.SNT
 # Crime files sent together are one upload of the first kind here that is among them.
 CRIME = (Upload.Kind.MPS, Upload.Kind.POLICE_UK)
@@ -58,52 +52,6 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def unzip(
-    path: Path, *, file_name: str, suffixes: tuple[str, ...] = (".csv",)
-) -> list[tuple[Path, str]]:
-    """Extract the CSVs (or files of other suffixes) of a zip to a temporary folder (the caller
-    removes it), stopping at the uncompressed size cap.
-
-    Sizes in the zip's own directory can lie, so the bytes actually read are counted.
-    """
-    cap = int(getattr(settings, "UPLOAD_MAX_UNZIPPED_BYTES", DEFAULT_MAX_UNZIPPED))
-    per_file = max_upload_bytes()
-    folder = Path(tempfile.mkdtemp(prefix="upload-"))
-    found: list[tuple[Path, str]] = []
-    total = 0
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if info.is_dir() or not info.filename.lower().endswith(suffixes):
-                    continue
-                name = Path(info.filename).name
-                target = folder / f"{len(found)}-{name}"
-                written = 0
-                with archive.open(info) as source, target.open("wb") as out:
-                    for block in iter(lambda s=source: s.read(1 << 20), b""):
-                        written += len(block)
-                        total += len(block)
-                        if written > per_file or total > cap:
-                            raise UploadError(
-                                file_name,
-                                "the zip archive expands to more than "
-                                f"{min(cap, per_file) / 1024 / 1024:,.0f} MB: refused",
-                                value=info.filename,
-                            )
-                        out.write(block)
-                found.append((target, name))
-    except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError) as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise UploadError(file_name, f"the zip archive cannot be read: {error}") from None
-    except BaseException:  # our own refusals, a full disk, an interrupt: nothing is left behind
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    if not found:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise UploadError(file_name, f"the zip archive holds no {' or '.join(suffixes)} file")
-    return found
 
 
 @contextmanager

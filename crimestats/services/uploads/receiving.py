@@ -8,13 +8,14 @@ from pathlib import Path
 
 from django.core.files import File
 
+from areas.importers.archives import max_upload_bytes, unzip
 from areas.importers.errors import UploadError
 from areas.services.boundary_uploads import zip_holds_boundaries
-from crimestats.importers.common import check_size, max_upload_bytes
+from crimestats.importers.common import check_size
 from crimestats.models import AuditLog, Upload
 from crimestats.services.releases import audit
 from crimestats.services.uploads.checking import record_errors
-from crimestats.services.uploads.files import Group, group_files, sha256, unzip
+from crimestats.services.uploads.files import Group, group_files, sha256
 
 Status = Upload.Status
 
