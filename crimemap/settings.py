@@ -185,7 +185,8 @@ STORAGES = {
 # A file added since the last collectstatic keeps its plain name rather than failing the page.
 WHITENOISE_MANIFEST_STRICT = False
 WHITENOISE_ADD_HEADERS_FUNCTION = static_headers
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+# Uploaded files (kept with the releases they made; `make backup` saves them with the database).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # Open-data downloads, written once per publication (caching/opendata_files.py); behind nginx
 # (OPEN_DATA_ACCEL=1) Django only checks the request and nginx sends the file.
 OPEN_DATA_ROOT = Path(os.environ.get("OPEN_DATA_ROOT", str(BASE_DIR / "var" / "opendata")))
