@@ -36,8 +36,12 @@ APP_PORT ?= 8001
 run: load
 	@echo "crimemap on http://$(HOST):$(PORT)/"
 	@NGINX_LISTEN=$(HOST):$(PORT) GUNICORN_ADDR=127.0.0.1:$(APP_PORT) deploy/local/nginx.sh start
-	@OPEN_DATA_ACCEL=1 PREWARM_URL=http://$(HOST):$(PORT) TRUSTED_PROXY_COUNT=1 \
-		GUNICORN_BIND=127.0.0.1:$(APP_PORT) deploy/local/app.sh run
+	@export OPEN_DATA_ACCEL=1 PREWARM_URL=http://$(HOST):$(PORT) TRUSTED_PROXY_COUNT=1; \
+	$(PY) manage.py process_uploads & worker=$$!; \
+	$(PY) manage.py prewarm --watch & prewarm=$$!; \
+	trap 'kill $$worker $$prewarm 2>/dev/null; deploy/local/nginx.sh stop' EXIT INT TERM; \
+	GUNICORN_BIND=127.0.0.1:$(APP_PORT) .venv/bin/gunicorn crimemap.wsgi:application \
+		--config deploy/gunicorn.conf.py
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
@@ -82,6 +86,5 @@ format: venv
 	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 
 stop:
-	@deploy/local/app.sh stop
 	@deploy/local/nginx.sh stop
 	@deploy/local/services.sh stop
