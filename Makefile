@@ -36,12 +36,8 @@ APP_PORT ?= 8001
 run: load
 	@echo "crimemap on http://$(HOST):$(PORT)/"
 	@NGINX_LISTEN=$(HOST):$(PORT) GUNICORN_ADDR=127.0.0.1:$(APP_PORT) deploy/local/nginx.sh start
-	@export OPEN_DATA_ACCEL=1 PREWARM_URL=http://$(HOST):$(PORT) TRUSTED_PROXY_COUNT=1; \
-	$(PY) manage.py process_uploads & worker=$$!; \
-	$(PY) manage.py prewarm --watch & prewarm=$$!; \
-	trap 'kill $$worker $$prewarm 2>/dev/null; deploy/local/nginx.sh stop' EXIT INT TERM; \
-	GUNICORN_BIND=127.0.0.1:$(APP_PORT) .venv/bin/gunicorn crimemap.wsgi:application \
-		--config deploy/gunicorn.conf.py
+	@OPEN_DATA_ACCEL=1 PREWARM_URL=http://$(HOST):$(PORT) TRUSTED_PROXY_COUNT=1 \
+		GUNICORN_BIND=127.0.0.1:$(APP_PORT) deploy/local/app.sh run
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
@@ -86,5 +82,6 @@ format: venv
 	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 
 stop:
+	@deploy/local/app.sh stop
 	@deploy/local/nginx.sh stop
 	@deploy/local/services.sh stop
