@@ -5,6 +5,8 @@ Releases, denominators and counts are written only by the importers, so they are
 Raw counts are never public: the admin site is staff-only, and viewing them needs the permission.
 """
 
+import errno
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -142,6 +144,12 @@ class MonthlyCountAdmin(ReadOnlyAdmin):
 # Monthly uploads -----------------------------------------------------------------------------
 
 
+DISK_FULL = (
+    "The server's disk is full: the file was not stored and nothing changed. Tell the site's "
+    'operator (docs/operations.md, "Disk full"), then upload it again.'
+)
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -198,13 +206,21 @@ class UploadAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            uploads = receive_uploaded_files(
-                files=form.cleaned_data["files"], user=request.user, kind=form.cleaned_data["kind"]
-            )
-            if len(uploads) == 1:
-                return redirect("admin:crimestats_upload_change", uploads[0].pk)
-            messages.info(request, f"{len(uploads)} uploads received; each is checked in turn.")
-            return redirect("admin:crimestats_upload_changelist")
+            try:
+                uploads = receive_uploaded_files(
+                    files=form.cleaned_data["files"],
+                    user=request.user,
+                    kind=form.cleaned_data["kind"],
+                )
+            except OSError as error:
+                if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                form.add_error(None, DISK_FULL)
+            else:
+                if len(uploads) == 1:
+                    return redirect("admin:crimestats_upload_change", uploads[0].pk)
+                messages.info(request, f"{len(uploads)} uploads received; each is checked in turn.")
+                return redirect("admin:crimestats_upload_changelist")
         context = {
             **self.admin_site.each_context(request),
             "title": "Upload data files",

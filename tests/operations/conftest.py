@@ -1,0 +1,1 @@
+from tests.crimestats.conftest import fixtures_dir, tiny_london  # noqa: F401
