@@ -242,14 +242,10 @@ def _warnings(tally: _Tally) -> list[str]:
     if tally.outside:
         warnings.append(f"{plural(tally.outside, 'record')} with LSOA codes outside London")
     if tally.placed or tally.placed_elsewhere:
-        elsewhere = (
-            f", {tally.placed_elsewhere} more in LSOAs policed by another force (not stored)"
-            if tally.placed_elsewhere
-            else ""
-        )
         warnings.append(
-            f"{plural(tally.placed, 'record')} with 2011 LSOA codes not in the current (2021) "
-            f"set placed in current LSOAs by their coordinates{elsewhere}"
+            f"{plural(tally.placed + tally.placed_elsewhere, 'record')} with 2011 LSOA codes not "
+            f"in the current (2021) set placed in current LSOAs by their coordinates "
+            f"({tally.placed} stored, {tally.placed_elsewhere} in LSOAs policed by another force)"
         )
     unplaced = tally.vintage_2011
     if unplaced.no_coordinates or unplaced.outside:

@@ -106,8 +106,8 @@ def test_2011_codes_are_placed_by_their_coordinates(tiny_london, fixtures_dir):
     assert stored(borough) == {("E09000001", "BURGLARY"): 3, ("E09000001", "ROBBERY"): 1}
     assert result.warnings == [
         "1 record in LSOAs policed by another force, not stored (E09000002: 1)",
-        "3 records with 2011 LSOA codes not in the current (2021) set placed in current LSOAs "
-        "by their coordinates, 1 more in LSOAs policed by another force (not stored)",
+        "4 records with 2011 LSOA codes not in the current (2021) set placed in current LSOAs "
+        "by their coordinates (3 stored, 1 in LSOAs policed by another force)",
         "2 records with 2011 LSOA codes not in the current (2021) set could not be placed, not "
         "stored (1 without coordinates, 1 in no current LSOA)",
     ]

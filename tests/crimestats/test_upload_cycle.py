@@ -234,10 +234,14 @@ def test_police_uk_2011_codes_are_reported_with_their_number_and_month(client, l
 
     item = latest_upload()
     assert item.status == Upload.Status.VALID, item.message
+    # Its one record with a 2011-only code (E01004027, Southwark 003E) is placed by its
+    # coordinates in Southwark's E01033884: the Met's area, so it is not stored.
     assert (
-        "2030-01: 1 record with 2011 LSOA codes not in the current (2021) set, not stored "
-        "(E01004027: 1)" in item.warnings
+        "2030-01: 1 record with 2011 LSOA codes not in the current (2021) set placed in current "
+        "LSOAs by their coordinates (0 stored, 1 in LSOAs policed by another force)"
+        in item.warnings
     )
+    assert item.preview["placed_by_coordinates"] == 0
     assert item.preview["months_added"] == ["2030-01-01"]
     page = client.get(reverse("admin:crimestats_upload_change", args=[item.pk])).content.decode()
     assert "I have read the warnings" in page
