@@ -16,7 +16,6 @@ from crimestats import disclosure
 from crimestats.bands import BANDS
 from crimestats.models import Category, Denominator, FigureBlock, Publication
 from crimestats.periods import Period
-from crimestats.selectors import read_current_publication
 from crimestats.sources import Source
 
 
@@ -83,7 +82,3 @@ class Previous:
             if (block.level, block.source, block.force) == (level, source.source, source.force):
                 return block
         return next((block for block in self.blocks if not block.level), None)
-
-
-# publish.py imports the lookup from here; its one definition is in crimestats/selectors.py.
-current_publication = read_current_publication

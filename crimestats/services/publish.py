@@ -20,15 +20,10 @@ from crimestats import disclosure, relations
 from crimestats.bands import band_for
 from crimestats.models import Category, CurrentMonth, Denominator, Publication, Release
 from crimestats.periods import add_months, months_in
-from crimestats.selectors import wanted_categories
+from crimestats.selectors import read_current_publication, wanted_categories
 from crimestats.services.counts import Coverage, covered_months, current_counts
 from crimestats.services.figure_blocks import BlockPlan, write_blocks
-from crimestats.services.previous import (
-    Previous,
-    context_digest,
-    current_publication,
-    protection_digest,
-)
+from crimestats.services.previous import Previous, context_digest, protection_digest
 from crimestats.services.protection import ProtectedBlock, periods_for
 from crimestats.services.small_areas import SmallAreas, protect_small_areas
 from crimestats.sources import CITY_OF_LONDON, MPS_SOURCE, Source, source_for
@@ -259,7 +254,7 @@ def build_figures(
         categories=categories,
         region_counts=region_counts,
     )
-    publication = current_publication()
+    publication = read_current_publication()
     previous = None
     if publication is not None:
         previous = Previous(
@@ -453,7 +448,7 @@ def current_coverage() -> list[list]:
 
 def publication_is_stale() -> bool:
     """True when the current releases or boundaries differ from what the site publishes."""
-    current = Publication.objects.filter(is_current=True).first()
+    current = read_current_publication()
     if current is None:
         return True
     in_use = set(

@@ -349,12 +349,15 @@ def _pieces(now, earlier, categories, best_fit, levels, earliest_end, latest, pr
                         item.protection,
                     )
                 )
+            own = [s.months[-1] for s in versions[0].areas if s.months]
             piece = Piece(
                 borough=boroughs[code][0] if code in boroughs else 0,
                 category=category.id,
                 best_fit=tuple(fits.get(code, ())),
                 earliest_end=earliest_end,
-                latest=latest,
+                # the default view ends at the source's own latest month (the City publishes
+                # later than the Met: selectors.area_latest), and costs the most there
+                latest=min(latest, max(own, default=latest)),
                 versions=tuple(versions),
             )
             yield piece, code
