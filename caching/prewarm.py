@@ -22,6 +22,7 @@ from caching.models import PrewarmRun
 Fetch = Callable[[str], int]
 CHECK_EVERY = 25  # pages between looks at the current publication
 CODINGS = ("br", "gzip")  # nginx keeps one copy per coding
+STOPPED = "stopped: the job was stopped"
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,45 @@ def warm(
     write_open_data: bool = True,
     log: Callable[[str], None] = lambda _: None,
 ) -> PrewarmRun:
-    """Request every page of the plan once; returns the run (finished, or stopped by a switch)."""
+    """Request every page of the plan once; returns the run (finished, or stopped by a switch).
+
+    If the job itself is stopped (make run's Ctrl-C, a TERM), the run says so before it ends,
+    so the admin never shows a pass in progress that nothing is running.
+    """
     plan = list(phases() if plan is None else plan)
     run = PrewarmRun.objects.create(
         publication_id=publication_id, total=sum(len(p.urls) for p in plan)
     )
     started = time.monotonic()
+    try:
+        finished = _run_plan(run, plan, fetch, started, write_open_data, log)
+    except BaseException:
+        run.phase = STOPPED
+        run.seconds = time.monotonic() - started
+        run.save(update_fields=["phase", "done", "failed", "seconds"])
+        raise
+    if finished:
+        run.phase = "done"
+        run.finished_at = timezone.now()
+        run.seconds = time.monotonic() - started
+        run.save()
+    return run
+
+
+def _run_plan(
+    run: PrewarmRun,
+    plan: list[Phase],
+    fetch: Fetch,
+    started: float,
+    write_open_data: bool,
+    log: Callable[[str], None],
+) -> bool:
+    """Fetch the plan's pages in order; False if another publication went current meanwhile."""
     for phase in plan:
         run.phase = phase.name
         run.save(update_fields=["phase"])
         if phase.name == "open data" and write_open_data:
-            opendata_files.write_all(publication_id, log=log)
+            opendata_files.write_all(run.publication_id, log=log)
             opendata_files.write_history(log=log)
         for n, url in enumerate(phase.urls, start=1):
             if fetch(url) >= 500:
@@ -120,13 +149,9 @@ def warm(
             if n % CHECK_EVERY == 0:
                 run.seconds = time.monotonic() - started
                 run.save(update_fields=["done", "failed", "seconds"])
-                if not _still_current(publication_id):
+                if not _still_current(run.publication_id):
                     run.phase = "stopped: another publication went current"
                     run.save(update_fields=["phase"])
-                    return run
+                    return False
         log(f"{phase.name}: {len(phase.urls)} pages, {time.monotonic() - started:.1f} s")
-    run.phase = "done"
-    run.finished_at = timezone.now()
-    run.seconds = time.monotonic() - started
-    run.save()
-    return run
+    return True

@@ -56,3 +56,22 @@ def test_download_is_served_from_its_file_with_the_views_bytes(london, client, t
             accel = client.get(url)
             assert accel["X-Accel-Redirect"] == f"/_opendata/{current.pk}/borough.geojson"
         assert client.get(f"/data/{current.pk + 1000}/borough.geojson").status_code == 404
+
+
+def test_a_stopped_job_leaves_its_run_marked_stopped(london):
+    """make run's Ctrl-C or TERM ends the job mid-pass: the admin must not show it running."""
+    current = Publication.objects.get(is_current=True)
+
+    def fetch(url: str) -> int:
+        if url == "/map.geojson":
+            raise SystemExit(0)  # what the command's TERM handler raises
+        return 200
+
+    with pytest.raises(SystemExit):
+        prewarm.warm(
+            publication_id=current.pk,
+            fetch=fetch,
+            plan=[prewarm.Phase("London", ["/", "/map.geojson"])],
+        )
+    run = PrewarmRun.objects.latest("pk")
+    assert (run.phase, run.done, run.finished_at) == (prewarm.STOPPED, 1, None)

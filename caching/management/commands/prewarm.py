@@ -1,5 +1,7 @@
 """Warm the page cache for the current publication; with --watch, again after every switch."""
 
+import signal
+import sys
 import time
 
 from django.core.management.base import BaseCommand
@@ -16,6 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-open-data", action="store_true", help="skip the download files")
 
     def handle(self, *args, watch: bool, interval: float, no_open_data: bool, **options):
+        # A TERM (make run stopping) ends the job like Ctrl-C, so a run in progress says so.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         warmed = None
         while True:
             pointer.forget()
