@@ -1,5 +1,6 @@
 """Run in a child process against one database: `seed` it with the tiny London and a published
-upload (committed, unlike a test's data), or print its `figures` as JSON to compare two copies."""
+upload (committed, unlike a test's data), `queue` a checked upload for the worker to publish, or
+print its `figures` as JSON to compare two copies."""
 
 import json
 import os
@@ -40,6 +41,22 @@ def seed() -> None:
     Feedback.objects.create(page="/", message="kept in the backup?")
 
 
+def queue() -> None:
+    """A City of London month, checked and waiting for the worker (as the admin leaves it)."""
+    from crimestats.services.uploads import receive_files
+    from crimestats.services.uploads.checking import validate_upload
+    from crimestats.services.uploads.publishing import acknowledge, request_publish
+
+    name = "2024-01-city-of-london-street.csv"
+    (upload,) = receive_files(files=[(ROOT / "fixtures" / "crimestats" / name, name)])
+    validate_upload(upload)
+    assert upload.status == Upload.Status.VALID, upload.message
+    if upload.warnings or upload.new_categories:
+        acknowledge(upload, user=None)
+    request_publish(upload, user=None)
+    print(upload.pk)
+
+
 def figures() -> dict:
     current = Publication.objects.get(is_current=True)
     rows = PublishedFigure.objects.of(current).order_by(
@@ -66,5 +83,7 @@ def figures() -> dict:
 if __name__ == "__main__":
     if sys.argv[1] == "seed":
         seed()
+    elif sys.argv[1] == "queue":
+        queue()
     else:
         print(json.dumps(figures()))
