@@ -36,6 +36,15 @@ CACHED_VIEWS = frozenset(
 )
 
 
+class _Stored(HttpResponse):
+    """A response replayed from the store; a stored redirect keeps the ``url`` Django's own
+    redirects have (clients that follow redirects read it)."""
+
+    @property
+    def url(self) -> str:
+        return self.get("Location", "")
+
+
 def _cached_view(request: HttpRequest) -> bool:
     try:
         return resolve(request.path_info).url_name in CACHED_VIEWS
@@ -73,7 +82,7 @@ def _respond(
         response = HttpResponseNotModified()
     else:
         body = entry.body if coding else encoding.gunzip(entry.body)
-        response = HttpResponse(body, status=entry.status)
+        response = _Stored(body, status=entry.status)
         for name, value in entry.headers:
             response[name] = value
         if coding:
