@@ -21,7 +21,7 @@ import urllib.request
 from datetime import datetime
 from pathlib import Path
 
-from tests.load.bench import REPORT_DIR, ROOT, bench_database_url
+from tests.load.bench import REPORT_DIR, ROOT, bench_database_url, run_manage
 
 NGINX_PORT, APP_PORT, REDIS_PORT = 18000, 18001, 56390
 FRONT = f"http://127.0.0.1:{NGINX_PORT}"
@@ -282,6 +282,8 @@ def main() -> None:
     env = environment()
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
+    # The bench database was loaded by an earlier `make bench`: bring its schema up to the code.
+    run_manage("migrate", "--noinput", "-v", "0", env=dict(os.environ))
     paths = url_mix()
     static_file = next(p for p in paths if p.startswith("/static/css/"))
     stack = Stack(env)
