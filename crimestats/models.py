@@ -422,6 +422,11 @@ class ReleaseState(models.Model):
         Publication, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     current_months = models.JSONField(help_text="[source, force, level, month, release id] rows")
+    denominators = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[level, area code, residents, households, source] rows current then",
+    )
     note = models.CharField(max_length=300)
 
     class Meta:

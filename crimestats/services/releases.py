@@ -24,6 +24,7 @@ from crimestats.models import (
     Revision,
 )
 from crimestats.selectors import read_current_publication, shown_categories
+from crimestats.services import denominators
 from crimestats.services.boundaries import restore_boundaries
 from crimestats.services.publish import build_publication, switch_to
 from crimestats.services.revisions import record_revision
@@ -75,6 +76,7 @@ def record_state(*, user=None, note: str) -> ReleaseState:
         created_by=user if user is not None and user.is_authenticated else None,
         publication=read_current_publication(),
         current_months=current_month_rows(),
+        denominators=denominators.current_rows(),
         note=note[:300],
     )
 
@@ -87,6 +89,7 @@ def ensure_baseline(*, user=None) -> None:
     if (
         latest is not None
         and latest.current_months == current_month_rows()
+        and latest.denominators == denominators.current_rows()
         and latest.publication_id == (publication.pk if publication else None)
         and sets_current_at(latest.created_at) == current_sets()
     ):
@@ -156,6 +159,8 @@ def rollback_to(
                 boundaries = restore_boundaries(when=state.created_at, log=log)
             except LookupError as error:
                 raise StateError(str(error)) from None
+            # The census figures of that state (a census upload is undone like a release).
+            census = denominators.restore(state.denominators)
             if _reusable(state.publication):
                 switch_to(publication=state.publication)
                 how = f"switched back to publication {state.publication.pk}"
@@ -174,6 +179,7 @@ def rollback_to(
                     "state": state.pk,
                     "current_months": len(state.current_months),
                     "boundaries_restored": boundaries,
+                    "denominators_restored": census,
                 },
                 detail=f"rolled back to state {state.pk} ({state.note}); {how}",
             )

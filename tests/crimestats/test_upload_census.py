@@ -264,3 +264,38 @@ def test_the_real_nomis_pair_in_a_zip_publishes_london(london, tmp_path):
     assert london.residents == 8_799_631 == london_sum(TS007A, AGE_TOTAL)
     assert london.households == london_sum(TS054, ALL_HOUSEHOLDS)
     assert upload[0].preview["london_after"] == [london.residents, london.households]
+
+
+def test_a_rollback_restores_the_census_figures_of_the_state_it_names(
+    tiny_london, tmp_path, fixtures_dir
+):
+    """A census upload is undone by a rollback like any release, so the next build uses the
+    denominators of the state the site went back to (issue 13)."""
+    from crimestats.models import ReleaseState
+    from crimestats.services.releases import rollback_to
+    from crimestats.services.uploads import receive_files
+    from tests.crimestats.test_upload_bundle import checked_and_published, mps_files
+
+    (crime,) = receive_files(files=mps_files(fixtures_dir))
+    checked_and_published(crime)  # figures to build publications from
+    Denominator.objects.all().delete()
+    residents, households = residents_and_households()
+    first = zip_of(
+        tmp_path / "first.zip",
+        {TS007A: nomis_text(AGE_TOTAL, residents), TS054: nomis_text(ALL_HOUSEHOLDS, households)},
+    )
+    check_and_publish(receive_upload(path=first, file_name="first.zip")[0])
+    before = denominators()
+    state = ReleaseState.objects.order_by("-pk").first()
+    more = {code: n + 100 for code, n in residents.items()}
+    second = zip_of(tmp_path / "second.zip", {TS007A: nomis_text(AGE_TOTAL, more)})
+    upload = check_and_publish(receive_upload(path=second, file_name="second.zip")[0])
+    assert upload.status == Upload.Status.PUBLISHED, upload.message
+    assert denominators() != before
+
+    assert state.denominators, "the state keeps its census figures"
+    rollback_to(state=state, log=lambda _: None)
+
+    assert denominators() == before
+    rolled = AuditLog.objects.filter(action=AuditLog.Action.ROLLBACK).latest("pk")
+    assert rolled.counts["denominators_restored"] is True
