@@ -257,11 +257,11 @@ def reused(piece: Piece, policy: disclosure.Policy) -> PieceResult | None:
     what is public, so they need no new protection (an unchanged month re-uploaded, or a file
     that changed only in other boroughs)."""
     new = piece.versions[0]
+    if not new.protection:
+        return None  # built without the rules' digest: nothing to compare with
     wanted = _content(new)
     for version in piece.versions[1:]:
-        if not new.protection or version.protection != new.protection:
-            continue
-        if _content(version) != wanted:
+        if version.protection != new.protection or _content(version) != wanted:
             continue
         shown = {series.area: dict(series.shown or ()) for series in version.areas}
         expected = {series.area: _published_keys(series, piece) for series in new.areas}
