@@ -37,6 +37,7 @@ run: load
 	@echo "crimemap on http://$(HOST):$(PORT)/"
 	@NGINX_LISTEN=$(HOST):$(PORT) GUNICORN_ADDR=127.0.0.1:$(APP_PORT) deploy/local/nginx.sh start
 	@OPEN_DATA_ACCEL=1 PREWARM_URL=http://$(HOST):$(PORT) TRUSTED_PROXY_COUNT=1 \
+		FRONT_PROXY_DIR=$(CURDIR)/var/nginx \
 		GUNICORN_BIND=127.0.0.1:$(APP_PORT) deploy/local/app.sh run
 
 test: setup

@@ -91,6 +91,8 @@ def _respond(
     response["ETag"] = etag
     response["Last-Modified"] = last_modified
     response["Cache-Control"] = cache_control()
+    if settings.FRONT_PROXY_DIR:  # nginx is told of each switch (caching/proxy.py)
+        response["X-Accel-Expires"] = str(settings.PAGE_CACHE_PROXY_SECONDS)
     response["Vary"] = "Accept-Encoding"
     response["X-Publication"] = str(current.publication_id)
     response["X-Page-Cache"] = state

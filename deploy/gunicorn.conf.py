@@ -50,9 +50,19 @@ preload_app = True
 timeout = 30  # a cold page renders in tens of milliseconds; anything near this is stuck
 graceful_timeout = 30
 keepalive = 75  # longer than nginx keeps an idle upstream connection (60 s)
-max_requests = 5000  # recycle workers now and then, so memory never creeps
-max_requests_jitter = 500
+# Recycle workers now and then, so memory never creeps; rarely, because a fresh worker opens
+# its database connections again: at 5,000 a worker was replaced every few seconds at launch
+# rates, and each replacement showed in the p99 (docs/benchmarks/load-latest.md).
+max_requests = 200_000
+max_requests_jitter = 20_000
 backlog = 2048
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = "warning"
+
+
+def when_ready(server) -> None:
+    """In the master, once, before the first worker is forked (caching/prefork.py says why)."""
+    from caching.prefork import load_before_fork
+
+    load_before_fork()

@@ -3,7 +3,7 @@
 Tests that need the London data take the `london` fixture and are marked `london`. Never use
 `transactional_db` or pytest-django's `live_server` (which implies it) in this suite: pytest-django
 flushes every table after such a test, which would throw away the session's London load for every
-test that follows. Browser tests use the read-only `site` server in tests/browser/conftest.py.
+test that follows. Browser tests (and the front-proxy test) use the read-only `site` server below.
 """
 
 import io
@@ -51,3 +51,23 @@ def chromium_path() -> str:
     if not os.path.exists(path):
         pytest.fail(f"Chromium not found at {path}: run `make test`, which installs it")
     return path
+
+
+@pytest.fixture(scope="session")
+def site(london, django_db_blocker):
+    """The site served from a thread on the test database, for the whole session.
+
+    pytest-django's own `live_server` forces `transactional_db`, which empties every table after
+    each test and would throw away the session's London load; this server only reads.
+    """
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    with django_db_blocker.unblock():
+        thread = LiveServerThread("127.0.0.1", _StaticFilesHandler, port=0)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        if thread.error:
+            raise thread.error
+        yield f"http://127.0.0.1:{thread.port}"
+        thread.terminate()

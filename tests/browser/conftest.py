@@ -41,26 +41,6 @@ def page(browser):
 
 
 @pytest.fixture(scope="session")
-def site(london, django_db_blocker):
-    """The site served from a thread on the test database, for the whole session.
-
-    pytest-django's own `live_server` forces `transactional_db`, which empties every table after
-    each test and would throw away the session's London load; this server only reads.
-    """
-    from django.test.testcases import LiveServerThread, _StaticFilesHandler
-
-    with django_db_blocker.unblock():
-        thread = LiveServerThread("127.0.0.1", _StaticFilesHandler, port=0)
-        thread.daemon = True
-        thread.start()
-        thread.is_ready.wait()
-        if thread.error:
-            raise thread.error
-        yield f"http://127.0.0.1:{thread.port}"
-        thread.terminate()
-
-
-@pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

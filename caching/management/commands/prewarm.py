@@ -1,4 +1,8 @@
-"""Warm the page cache for the current publication; with --watch, again after every switch."""
+"""Warm the page cache for the current publication; with --watch, again after every switch.
+
+With --watch it also tells the front proxy of each switch (caching/proxy.py) before warming,
+so that nginx asks for the new publication's pages, which the warming then fills in.
+"""
 
 import signal
 import sys
@@ -6,7 +10,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from caching import pointer, prewarm
+from caching import pointer, prewarm, proxy
 
 
 class Command(BaseCommand):
@@ -14,16 +18,33 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--watch", action="store_true", help="keep running; warm each switch")
-        parser.add_argument("--interval", type=float, default=5.0, help="seconds between looks")
+        parser.add_argument("--interval", type=float, default=2.0, help="seconds between looks")
         parser.add_argument("--no-open-data", action="store_true", help="skip the download files")
+        parser.add_argument(
+            "--from-next-switch",
+            action="store_true",
+            help="with --watch: leave the publication current now as it is (benchmarks)",
+        )
 
-    def handle(self, *args, watch: bool, interval: float, no_open_data: bool, **options):
+    def handle(
+        self,
+        *args,
+        watch: bool,
+        interval: float,
+        no_open_data: bool,
+        from_next_switch: bool,
+        **options,
+    ):
         # A TERM (make run stopping) ends the job like Ctrl-C, so a run in progress says so.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        warmed = None
+        pointer.forget()
+        first = pointer.current()
+        warmed = first.publication_id if first is not None and from_next_switch else None
+        self._announce(first, settle=False)  # at start the web processes read it themselves
         while True:
             pointer.forget()
             current = pointer.current()
+            self._announce(current)
             if current is not None and current.publication_id != warmed:
                 run = prewarm.warm(
                     publication_id=current.publication_id,
@@ -38,3 +59,12 @@ class Command(BaseCommand):
             if not watch:
                 return
             time.sleep(interval)
+
+    def _announce(self, current: pointer.Pointer | None, settle: bool = True) -> None:
+        """Tell nginx; if it cannot be reloaded, say so and go on (it keeps pages at most
+        PAGE_CACHE_PROXY_SECONDS, and reads the new key when it is next started)."""
+        try:
+            if proxy.announce(current, settle=settle):
+                self.stdout.write(f"nginx now keys pages by {proxy.version(current)}")
+        except proxy.ReloadFailed as error:
+            self.stderr.write(f"nginx was not reloaded: {error}")
