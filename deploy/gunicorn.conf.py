@@ -1,9 +1,16 @@
 """gunicorn settings, sized from the machine: `make run` and the compose file both use them.
 
-Workers: two per core (rendering is CPU work; hits are a Redis read). Threads: four each, for
-the waits on Redis and PostgreSQL. Every thread may hold one PostgreSQL connection (Django keeps
-them open, CONN_MAX_AGE), so workers × threads is capped by what the server allows, less what
-the upload worker, the pre-warm job and people at psql need (DATABASE_RESERVED_CONNECTIONS).
+Sync workers, one more than the cores: rendering is CPU work and a hit is one Redis read, so
+threads only wait on Python's lock, and nginx in front buffers slow clients. Measured with
+`make bench-load` on 2 cores, cold caches, the first 5 s: gthread 4 workers × 4 threads had a
+p99 of 2.1 s, sync with 3 workers 1.0 s. Sync workers take requests from one queue (the
+listen socket) in turn, where each gthread worker kept its own, so a request could wait behind
+a busy worker while another was idle. GUNICORN_WORKER_CLASS=gthread (and GUNICORN_THREADS)
+where requests wait on slow I/O instead.
+
+Every worker thread may hold one PostgreSQL connection (Django keeps them open, CONN_MAX_AGE),
+so workers × threads is capped by what the server allows, less what the upload worker, the
+pre-warm job and people at psql need (DATABASE_RESERVED_CONNECTIONS).
 """
 
 import multiprocessing
@@ -41,15 +48,15 @@ def database_connection_budget() -> int:
 
 cores = multiprocessing.cpu_count()
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "4")) if worker_class == "gthread" else 1
 budget = database_connection_budget()
-workers = int(os.environ.get("GUNICORN_WORKERS", max(1, min(cores * 2, budget // threads))))
+workers = int(os.environ.get("GUNICORN_WORKERS", max(1, min(cores + 1, budget // threads))))
 threads = max(1, min(threads, budget // workers))
 preload_app = True
 timeout = 30  # a cold page renders in tens of milliseconds; anything near this is stuck
 graceful_timeout = 30
-keepalive = 75  # longer than nginx keeps an idle upstream connection (60 s)
+keepalive = 75  # gthread only: longer than nginx keeps an idle upstream connection (60 s)
 # Recycle workers now and then, so memory never creeps; rarely, because a fresh worker opens
 # its database connections again: at 5,000 a worker was replaced every few seconds at launch
 # rates, and each replacement showed in the p99 (docs/benchmarks/load-latest.md).

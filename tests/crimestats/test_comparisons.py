@@ -1,16 +1,42 @@
 """The exact Poisson test and its words, on cases worked out by hand."""
 
+import random
 from math import comb
 
 import pytest
+from scipy.stats import binomtest
 
-from crimestats.comparisons import Outcome, Side, compare, plural, poisson_test
+from crimestats.comparisons import (
+    Outcome,
+    Side,
+    binomial_p_value,
+    compare,
+    plural,
+    poisson_test,
+)
 
 
 def _two_sided(x: int, n: int, p: float) -> float:
     """Exact binomial two-sided p-value by summing every outcome no likelier than x."""
     pmf = [comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1)]
     return min(1.0, sum(q for q in pmf if q <= pmf[x] * (1 + 1e-7)))
+
+
+def test_binomial_p_value_agrees_with_the_definition_and_with_scipy():
+    """Every small case against the sum by hand; a spread of page-sized and London-sized cases
+    (a ward against London is tens against tens of thousands) against SciPy's binomtest."""
+    for n in range(0, 41):
+        for k in range(n + 1):
+            for p in (0.01, 0.2, 0.5, 0.73, 0.99):
+                assert binomial_p_value(k, n, p) == pytest.approx(_two_sided(k, n, p), rel=1e-9)
+    rng = random.Random(11)
+    for _ in range(1500):
+        n = rng.choice([rng.randint(41, 5000), rng.randint(5000, 200_000)])
+        p = rng.choice([rng.uniform(1e-4, 0.05), rng.uniform(0.05, 0.95), 0.5])
+        spread = 3 * (n * p * (1 - p)) ** 0.5 + 1
+        k = min(n, max(0, round(rng.gauss(n * p, spread))))
+        expected = binomtest(k, n, p).pvalue
+        assert binomial_p_value(k, n, p) == pytest.approx(expected, rel=1e-6, abs=1e-12)
 
 
 @pytest.mark.parametrize(
