@@ -91,7 +91,7 @@ def _respond(
     response["ETag"] = etag
     response["Last-Modified"] = last_modified
     response["Cache-Control"] = cache_control()
-    if settings.FRONT_PROXY_DIR:  # nginx is told of each switch (caching/proxy.py)
+    if settings.FRONT_PROXY_DIR:  # nginx's cache is emptied at each switch (caching/proxy.py)
         response["X-Accel-Expires"] = str(settings.PAGE_CACHE_PROXY_SECONDS)
     response["Vary"] = "Accept-Encoding"
     response["X-Publication"] = str(current.publication_id)

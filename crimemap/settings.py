@@ -157,9 +157,9 @@ PAGE_CACHE_S_MAXAGE = int(os.environ.get("PAGE_CACHE_S_MAXAGE", "10"))
 PAGE_CACHE_STALE_WHILE_REVALIDATE = int(os.environ.get("PAGE_CACHE_STALE", "60"))
 PAGE_CACHE_TIMEOUT = 31 * 24 * 3600  # a publication lasts about a month
 PAGE_CACHE_POINTER_SECONDS = float(os.environ.get("PAGE_CACHE_POINTER_SECONDS", "1"))
-# The front proxy's directory (make run: var/nginx). When set, the pre-warm job tells nginx of
-# each switch (caching/proxy.py) and nginx keeps a page PAGE_CACHE_PROXY_SECONDS at most (a
-# bound in case it is never told); unset, nginx keeps pages s-maxage like any shared cache.
+# The front proxy's directory (make run: var/nginx). When set, the pre-warm job empties nginx's
+# cache at each switch (caching/proxy.py) and nginx keeps a page PAGE_CACHE_PROXY_SECONDS at
+# most (a bound in case it is never emptied); unset, nginx keeps pages s-maxage.
 FRONT_PROXY_DIR = os.environ.get("FRONT_PROXY_DIR", "")
 PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", "3600"))
 # The pre-warm job (manage.py prewarm) asks the front proxy at PREWARM_URL when set, so that

@@ -17,8 +17,6 @@ render() {
     mkdir -p "$NGINX_VAR"/tmp/{body,proxy,fastcgi,uwsgi,scgi} "$NGINX_VAR/cache" "$OPEN_DATA_ROOT"
     if [ "$(id -u)" -eq 0 ]; then chown -R "$NGINX_USER" "$NGINX_VAR/tmp" "$NGINX_VAR/cache"; fi
     envsubst "$VARS" <"$ROOT/deploy/nginx/crimemap.conf.template" >"$NGINX_VAR/nginx.conf"
-    # The publication nginx's cache key names; the pre-warm job rewrites it at each switch.
-    [ -f "$NGINX_VAR/page-version.conf" ] || echo 'set $page_version "";' >"$NGINX_VAR/page-version.conf"
 }
 
 case "${1:-start}" in

@@ -315,7 +315,7 @@ def main() -> None:
 def publish_run(paths: list[str], seconds: int) -> dict:
     """A publish a third of the way in: when did the last page of the old one come back?
 
-    The pre-warm job watches, as under `make run`: it tells nginx of the switch, then renders
+    The pre-warm job watches, as under `make run`: it empties nginx's cache, then renders
     the new publication's pages (and writes its download files) while the run goes on.
     """
     import threading
@@ -344,7 +344,7 @@ def publish_run(paths: list[str], seconds: int) -> dict:
     watcher.wait()
     result["switched_at"] = switched[0]
     result["old_until_s"] = result["last_old"] - switched[0]
-    switch(old)  # put the bench database back as it was, and nginx's key with it
+    switch(old)  # put the bench database back as it was, and nginx's cache with it
     pointer.forget()
     proxy.announce(pointer.current())
     return result
@@ -412,8 +412,8 @@ def write_report(results: dict, static_file: str) -> None:
         "",
         "Publish: the last response of the old publication came back "
         f"{publish['old_until_s']:.0f} s after the switch (the pre-warm job looks every 2 s, "
-        "waits 3 s for every web process to read the new pointer, then reloads nginx with the "
-        "new cache key; it then warmed the new publication during the run); "
+        "waits 3 s for every web process to read the new pointer, then empties nginx's cache; "
+        "it then warmed the new publication during the run); "
         f"5xx: {publish['status5xx']}.",
         f"Redis stopped: 5xx {results['redis']['status5xx']}.",
         f"gunicorn worker RSS after the runs: "

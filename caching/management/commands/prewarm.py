@@ -1,7 +1,7 @@
 """Warm the page cache for the current publication; with --watch, again after every switch.
 
-With --watch it also tells the front proxy of each switch (caching/proxy.py) before warming,
-so that nginx asks for the new publication's pages, which the warming then fills in.
+With --watch it also empties the front proxy's cache at each switch (caching/proxy.py) before
+warming, so that nginx asks for the new publication's pages, which the warming then fills in.
 """
 
 import signal
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         pointer.forget()
         first = pointer.current()
         warmed = first.publication_id if first is not None and from_next_switch else None
-        self._announce(first, settle=False)  # at start the web processes read it themselves
+        self._announce(first, settle=False)  # at start the web processes read it afresh
         while True:
             pointer.forget()
             current = pointer.current()
@@ -61,10 +61,10 @@ class Command(BaseCommand):
             time.sleep(interval)
 
     def _announce(self, current: pointer.Pointer | None, settle: bool = True) -> None:
-        """Tell nginx; if it cannot be reloaded, say so and go on (it keeps pages at most
-        PAGE_CACHE_PROXY_SECONDS, and reads the new key when it is next started)."""
+        """Empty nginx's cache; if it cannot be, say so and go on (nginx keeps a page at most
+        PAGE_CACHE_PROXY_SECONDS)."""
         try:
             if proxy.announce(current, settle=settle):
-                self.stdout.write(f"nginx now keys pages by {proxy.version(current)}")
-        except proxy.ReloadFailed as error:
-            self.stderr.write(f"nginx was not reloaded: {error}")
+                self.stdout.write(f"nginx's cache emptied for {proxy.version(current)}")
+        except OSError as error:
+            self.stderr.write(f"nginx's cache was not emptied: {error}")
