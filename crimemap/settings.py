@@ -193,6 +193,9 @@ STORAGES = {
 # A file added since the last collectstatic keeps its plain name rather than failing the page.
 WHITENOISE_MANIFEST_STRICT = False
 WHITENOISE_ADD_HEADERS_FUNCTION = static_headers
+# /favicon.ico and /robots.txt, which clients ask for at the root (nginx serves them itself):
+# without them every new visitor's browser cost a rendered 404.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 # Uploaded files (kept with the releases they made; `make backup` saves them with the database).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # Open-data downloads, written once per publication (caching/opendata_files.py); behind nginx

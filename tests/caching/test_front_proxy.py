@@ -93,3 +93,24 @@ def test_without_a_proxy_to_tell_django_leaves_nginx_to_s_maxage(london, client,
     settings.FRONT_PROXY_DIR = "/nonexistent"
     settings.PAGE_CACHE_PROXY_SECONDS = 3600
     assert client.get(url, **BR)["X-Accel-Expires"] == "3600"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/favicon.ico", "image/x-icon"), ("/robots.txt", "text/plain")]
+)
+def test_root_files_are_served_by_nginx_and_by_django(front, client, path, kind):
+    """Every new visitor's browser asks for /favicon.ico: a file, never a rendered 404."""
+    with urllib.request.urlopen(front + path, timeout=30) as response:
+        body = response.read()
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith(kind)
+        assert "X-Cache" not in response.headers  # nginx's own file, Django never asked
+    direct = client.get(path)  # WhiteNoise, where nginx is not in front
+    assert direct.status_code == 200
+    assert b"".join(direct.streaming_content) == body
+    assert body == (ROOT / "static" / "root" / path.lstrip("/")).read_bytes()
+
+
+def test_pages_name_their_icon(london, client):
+    html = client.get("/").content.decode()
+    assert 'rel="icon"' in html and "img/icon" in html

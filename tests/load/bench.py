@@ -74,7 +74,7 @@ def fresh_load(env: dict[str, str]) -> dict[str, object]:
     }
 
 
-def page_timings(sample: int = 60) -> dict[str, object]:
+def page_timings(sample: int = 60, host: str = "testserver") -> dict[str, object]:
     """Median cold render time and SQL queries of ward pages (cache cleared before each)."""
     import django
 
@@ -89,7 +89,7 @@ def page_timings(sample: int = 60) -> dict[str, object]:
     wards = list(
         Area.objects.filter(level=Level.WARD, boundary_set__is_current=True).order_by("?")[:sample]
     )
-    client = Client()
+    client = Client(HTTP_HOST=host)
     times, queries = [], []
     for ward in wards:
         cache.clear()

@@ -21,7 +21,7 @@ import urllib.request
 from datetime import datetime
 from pathlib import Path
 
-from tests.load.bench import REPORT_DIR, ROOT, bench_database_url, run_manage
+from tests.load.bench import REPORT_DIR, ROOT, bench_database_url, page_timings, run_manage
 
 NGINX_PORT, APP_PORT, REDIS_PORT = 18000, 18001, 56390
 FRONT = f"http://127.0.0.1:{NGINX_PORT}"
@@ -297,6 +297,7 @@ def main() -> None:
     results: dict[str, object] = {}
     try:
         s = args.seconds
+        results["cold ward page"] = page_timings(host="127.0.0.1")
         results["static through nginx"] = wrk(FRONT, [static_file], seconds=s)
         results["trivial Django view (gunicorn)"] = wrk(APP, ["/healthz"], seconds=s)
         stack.clear_caches()
@@ -396,6 +397,13 @@ def write_report(results: dict, static_file: str) -> None:
         row("mix straight to gunicorn, caches warm", app, trivial, "≥ 70% of trivial, p99 ≤ 100"),
         row("publish a third of the way in, through nginx", results["publish"], static, "0 errors"),
         row("Redis stopped a third of the way in", results["redis"], static, "0 5xx"),
+        "",
+        "Cold ward page straight to Django (in-process, Redis emptied before each, "
+        f"{results['cold ward page']['wards_sampled']} random wards): median "
+        f"{results['cold ward page']['cold_median_ms']:.1f} ms, 95th percentile "
+        f"{results['cold ward page']['cold_p95_ms']:.1f} ms, at most "
+        f"{results['cold ward page']['queries_max']} SQL queries (target: median ≤ 30 ms, "
+        "≤ 6 queries).",
         "",
         "Cold start (Redis and nginx caches emptied), the same mix through nginx, in 5 s slices:",
         "",
