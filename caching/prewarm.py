@@ -88,10 +88,12 @@ def default_fetch() -> Fetch:
     return in_process(settings.PREWARM_HOST or settings.ALLOWED_HOSTS[0])
 
 
-def _still_current(publication_id: int) -> bool:
+def _unchanged(publication_id: int, generation: int) -> bool:
+    """Still the publication (and page-text generation) the run began with: after a switch or
+    a staff edit every page has a new key, and the watch loop empties nginx and starts again."""
     pointer.forget()
     now = pointer.current()
-    return now is not None and now.publication_id == publication_id
+    return now is not None and (now.publication_id, now.generation) == (publication_id, generation)
 
 
 def warm(
@@ -135,7 +137,10 @@ def _run_plan(
     write_open_data: bool,
     log: Callable[[str], None],
 ) -> bool:
-    """Fetch the plan's pages in order; False if another publication went current meanwhile."""
+    """Fetch the plan's pages in order; False if another publication went current meanwhile
+    (or the page text changed)."""
+    pointer.forget()
+    generation = getattr(pointer.current(), "generation", 0)
     for phase in plan:
         run.phase = phase.name
         run.save(update_fields=["phase"])
@@ -149,8 +154,8 @@ def _run_plan(
             if n % CHECK_EVERY == 0:
                 run.seconds = time.monotonic() - started
                 run.save(update_fields=["done", "failed", "seconds"])
-                if not _still_current(run.publication_id):
-                    run.phase = "stopped: another publication went current"
+                if not _unchanged(run.publication_id, generation):
+                    run.phase = "stopped: the pages changed meanwhile"
                     run.save(update_fields=["phase"])
                     return False
         log(f"{phase.name}: {len(phase.urls)} pages, {time.monotonic() - started:.1f} s")

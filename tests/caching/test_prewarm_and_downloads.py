@@ -75,3 +75,26 @@ def test_a_stopped_job_leaves_its_run_marked_stopped(london):
         )
     run = PrewarmRun.objects.latest("pk")
     assert (run.phase, run.done, run.finished_at) == (prewarm.STOPPED, 1, None)
+
+
+def test_a_page_text_edit_mid_run_stops_the_run(london):
+    """Every page has a new key after a staff edit: the watch loop must start again (and empty
+    nginx) rather than finish warming keys nobody will ask for."""
+    from caching import generation
+
+    current = Publication.objects.get(is_current=True)
+    fetched = []
+
+    def fetch(url: str) -> int:
+        fetched.append(url)
+        if len(fetched) == 3:
+            generation.bump()
+        return 200
+
+    urls = [f"/page/{n}/" for n in range(3 * prewarm.CHECK_EVERY)]
+    run = prewarm.warm(
+        publication_id=current.pk, fetch=fetch, plan=[prewarm.Phase("boroughs", urls)]
+    )
+    assert run.phase == "stopped: the pages changed meanwhile"
+    assert len(fetched) == prewarm.CHECK_EVERY  # stopped at the first look after the edit
+    assert run.finished_at is None

@@ -415,6 +415,11 @@ def write_report(results: dict, static_file: str) -> None:
             f"| {n * 5}–{n * 5 + 5} | {r['rps']:,.0f} | {r['p99_ms']:.0f} | "
             f"{r['errors'] + r['non2xx3xx']} |"
         )
+    reached = next(
+        (n for n, r in enumerate(results["cold"]) if r["rps"] >= 0.9 * front["rps"]), None
+    )
+    when = f"the {reached * 5}–{reached * 5 + 5} s slice" if reached is not None else "no slice"
+    lines += ["", f"Warm rate (90% of the warm run's) first reached in {when}."]
     publish = results["publish"]
     lines += [
         "",
