@@ -15,15 +15,20 @@ from django.core.management import call_command
 
 
 def pytest_configure(config):
-    """Tests use their own Redis database, so clearing it never touches a running site's cache."""
+    """Tests use their own Redis database, so clearing it never touches a running site's cache:
+    one of 1–15 (a site uses 0), chosen by the test database's name, so that suites run side by
+    side against their own databases (DATABASE_URL) seldom share one, and one's `cache.clear()`
+    cannot empty the other's pages mid-test."""
+    import zlib
     from urllib.parse import urlsplit, urlunsplit
 
     from django.conf import settings
 
-    url = urlsplit(settings.CACHES["default"]["LOCATION"])
-    settings.CACHES["default"]["LOCATION"] = urlunsplit(url._replace(path="/15"))
-    # Cached query results name database ids: runs against different databases must not share.
     database = settings.DATABASES["default"]["NAME"]
+    number = 1 + zlib.crc32(database.encode()) % 15
+    url = urlsplit(settings.CACHES["default"]["LOCATION"])
+    settings.CACHES["default"]["LOCATION"] = urlunsplit(url._replace(path=f"/{number}"))
+    # Cached query results name database ids: runs against different databases must not share.
     settings.CACHES["default"]["KEY_PREFIX"] = f"crimemap-test-{database}"
     # Tests switch publications back to back: read the current one on every request.
     settings.PAGE_CACHE_POINTER_SECONDS = 0
