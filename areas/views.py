@@ -22,6 +22,9 @@ def _postcode_page(result) -> str | None:
     return area_page_url(choices=[(Level.WARD, result.ward_code), (Level.LSOA, result.lsoa_code)])
 
 
+QUERY_PARAMETERS = ("q",)  # all the search page reads (caching/store.py keys on it)
+
+
 @geolocation_allowed  # the search page offers "use my location"
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY]

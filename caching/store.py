@@ -1,19 +1,27 @@
 """Whole responses in Redis, keyed by publication: one entry per content coding.
 
-A page is a function of (publication, page-text generation, scheme, host, path, query), so an
-entry never needs invalidating: a new publication or generation makes a new key, and old
-entries expire or are evicted (Redis runs with allkeys-lru).
+A page is a function of (publication, page-text generation, scheme, host, path, and the query
+parameters the cached views read), so an entry never needs invalidating: a new publication or
+generation makes a new key, and old entries expire or are evicted (Redis runs with allkeys-lru).
 """
 
 import hashlib
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+from areas import views as area_views
 from caching import encoding
 from caching.pointer import Pointer
+from crimestats import views as page_views
+
+# Only these make a different page. Links shared on launch day carry utm_source, fbclid and the
+# like, a different value for every click: keyed on the whole query, each click was a page
+# rendered afresh (~20 ms of a core), where now it is a hit.
+PAGE_PARAMETERS = tuple(sorted({*page_views.QUERY_PARAMETERS, *area_views.QUERY_PARAMETERS}))
 
 # Headers the cache sets itself, or that never belong in a shared copy.
 OWN_HEADERS = {
@@ -39,9 +47,15 @@ class Entry:
     etag: str
 
 
+def page_query(request: HttpRequest) -> str:
+    """The parameters that make the page, each with the value the views read (the last one
+    given, as `QueryDict.get` does), in a fixed order."""
+    return urlencode([(k, request.GET[k]) for k in PAGE_PARAMETERS if k in request.GET])
+
+
 def page_key(pointer: Pointer, request: HttpRequest) -> str:
     # Pages name their own host (canonical link, embed code), so the host is part of the key.
-    where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    where = f"{request.scheme}://{request.get_host()}{request.path}?{page_query(request)}"
     digest = hashlib.sha256(where.encode()).hexdigest()[:32]
     return f"page:{pointer.publication_id}:{pointer.generation}:{digest}"
 

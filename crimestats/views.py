@@ -47,6 +47,11 @@ def unpublished_period_notice(period: Period, level: str) -> str:
     )
 
 
+# The query parameters an area page, its map and its embed read; any other (utm_source, fbclid
+# and the like, added to shared links) changes nothing on them (caching/store.py keys on these).
+QUERY_PARAMETERS = ("crime", "period", "map")
+
+
 def _choose(request: HttpRequest, categories, level: str):
     """Category, period and map asked for in the query string; a bad one is a 400, not a 500.
 
@@ -168,7 +173,7 @@ def page_context(request: HttpRequest, area, *, with_trend: bool = True) -> dict
             )
             for p, label in period_choices(area.level).items()
         ],
-        "feedback_page": request.get_full_path(),
+        "feedback_page": url(),  # the view, never the tracking parameters a link carried
         "map_data_url": base + "map.geojson" + url()[len(base) :],
         "tile_url": settings.TILE_URL,
         "tile_attribution": settings.TILE_ATTRIBUTION,
@@ -206,8 +211,8 @@ def area(request: HttpRequest, level: str, code: str, slug: str = "") -> HttpRes
     if found is None:
         raise Http404(f"No {level} with code {code}")
     if slug != found.slug or code != found.code:
-        query = f"?{request.GET.urlencode()}" if request.GET else ""
-        return redirect(found.get_absolute_url() + query, permanent=True)
+        kept = urlencode([(k, request.GET[k]) for k in QUERY_PARAMETERS if k in request.GET])
+        return redirect(found.get_absolute_url() + (f"?{kept}" if kept else ""), permanent=True)
     return _render_area(request, found)
 
 

@@ -1,12 +1,15 @@
 """The page cache on the real London data: keys follow the publication, HTTP caching headers,
 304s, no cookies on public pages. Real PostGIS and Redis throughout."""
 
+import re
+from pathlib import Path
+
 import brotli
 import pytest
 from django.test import Client
 
 from areas.models import Area, Level
-from caching import encoding
+from caching import encoding, store
 from crimestats.models import Publication
 from crimestats.services.publish import switch_to
 
@@ -139,3 +142,38 @@ def test_postcode_search_redirect_is_cached(london, client):
     assert second["X-Page-Cache"] == "hit"
     assert second["Location"] == first["Location"]
     assert "/ward/" in second["Location"] or "/lsoa/" in second["Location"]
+
+
+def test_parameters_no_view_reads_share_the_page(london, client):
+    """Links shared on launch day carry utm_source or fbclid, different on every click: each
+    must be a hit on the page without them, never a render of its own."""
+    url = a_ward(5).get_absolute_url()
+    plain = client.get(url, **BR)
+    shared = client.get(url + "?utm_source=twitter&fbclid=IwAR0abc", **BR)
+    assert shared["X-Page-Cache"] == "hit"
+    assert shared.content == plain.content
+    robbery = client.get(url + "?crime=robbery", **BR)
+    assert robbery.status_code == 200
+    assert robbery["X-Page-Cache"] == "miss"
+    assert robbery.content != plain.content
+    tagged = client.get(url + "?fbclid=1&crime=robbery", **BR)
+    assert (tagged["X-Page-Cache"], tagged.content) == ("hit", robbery.content)
+    # Given twice, the views read the last value, and so does the key.
+    twice = client.get(url + "?crime=burglary&crime=robbery", **BR)
+    assert (twice["X-Page-Cache"], twice.content) == ("hit", robbery.content)
+    assert b"fbclid" not in brotli.decompress(tagged.content)  # nor in the feedback form
+
+
+def test_an_old_slug_redirect_keeps_the_view_and_drops_tracking_parameters(london, client):
+    ward = a_ward(6)
+    response = client.get(f"/ward/{ward.code}/old-name/?crime=robbery&utm_source=x")
+    assert response.status_code == 301
+    assert response["Location"] == ward.get_absolute_url() + "?crime=robbery"
+
+
+def test_every_query_parameter_a_cached_view_reads_is_part_of_the_key():
+    """One read by a view but left out of the key would serve one view's page for another."""
+    root = Path(__file__).resolve().parents[2]
+    source = "".join((root / f).read_text() for f in ("crimestats/views.py", "areas/views.py"))
+    read = set(re.findall(r"GET\.get\(\"(\w+)\"", source))
+    assert read == set(store.PAGE_PARAMETERS)
