@@ -54,7 +54,10 @@ budget = database_connection_budget()
 workers = int(os.environ.get("GUNICORN_WORKERS", max(1, min(cores + 1, budget // threads))))
 threads = max(1, min(threads, budget // workers))
 preload_app = True
-timeout = 30  # a cold page renders in tens of milliseconds; anything near this is stuck
+# A cold page renders in tens of milliseconds; the longest request is a download streamed
+# from the database before the pre-warm job has written its file (the 22 MB CSV: 6 s on a quiet
+# machine; nginx buffers it and keeps it). A sync worker busy longer than this is killed.
+timeout = 60
 graceful_timeout = 30
 keepalive = 75  # gthread only: longer than nginx keeps an idle upstream connection (60 s)
 # Recycle workers now and then, so memory never creeps; rarely, because a fresh worker opens
