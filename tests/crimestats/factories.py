@@ -6,11 +6,15 @@ transaction (the rollback restores it): current boundary sets are demoted, curre
 forgotten, and categories the real files created (hidden ones) removed.
 """
 
+from hashlib import sha256
+
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.db import connection
 
 from areas.models import Area, BoundarySet, Level
+from crimestats.importers.writer import ReleaseData, write_release
 from crimestats.models import CurrentMonth
+from crimestats.sources import MET
 
 BOROUGHS = {
     "E09000001": "City of London",
@@ -87,3 +91,22 @@ def make_london() -> dict[str, Area]:
             best_fit_ward=areas[ward] if ward else None,
         )
     return areas
+
+
+def write_test_release(
+    *, level: str, counts: dict, months, name: str, source: str = "mps", force: str = MET
+) -> None:
+    """A release of `counts` ({(area id, category id): values a month}), current for its
+    months, written as the importers write one. `name` is its file name and makes its checksum:
+    a new name with the same counts is the same file uploaded again."""
+    months = list(months)
+    data = ReleaseData(
+        source=source,
+        force=force,
+        level=level,
+        layout="test",
+        months=months,
+        counts=counts,
+        current_months=months,
+    )
+    write_release(data=data, file_name=f"{name}.csv", checksum=sha256(name.encode()).hexdigest())

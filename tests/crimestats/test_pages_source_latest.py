@@ -6,17 +6,16 @@ police.uk files April 2024 – March 2025 (12 months).
 """
 
 from datetime import date
-from hashlib import sha256
 
 import pytest
 
 from areas.models import Level
-from crimestats.importers.writer import ReleaseData, write_release
 from crimestats.models import Category, Publication
 from crimestats.periods import add_months
 from crimestats.selectors import area_latest
 from crimestats.services.publish import build_publication
-from crimestats.sources import CITY_POLICE, MET
+from crimestats.sources import CITY_POLICE
+from tests.crimestats.factories import write_test_release
 
 pytestmark = [pytest.mark.django_db]
 
@@ -24,20 +23,6 @@ APRIL = date(2024, 4, 1)
 MET_LATEST, CITY_LATEST = date(2025, 6, 1), date(2025, 3, 1)
 CITY, CITY_LSOA, BARKING = "E09000001", "E01000001", "E09000002"
 NOTE = "the City of London Police publish later than the Met."
-
-
-def release(*, source: str, force: str, level: str, counts: dict, months: list[date]) -> None:
-    data = ReleaseData(
-        source=source,
-        force=force,
-        level=level,
-        layout="test",
-        months=months,
-        counts=counts,
-        current_months=months,
-    )
-    checksum = sha256(f"{source}-{level}".encode()).hexdigest()
-    write_release(data=data, file_name=f"{source}-{level}.csv", checksum=checksum)
 
 
 @pytest.fixture
@@ -53,11 +38,18 @@ def published(tiny_london) -> Publication:
     }
     for level, codes in met_areas.items():
         counts = {(areas[code].id, burglary.id): [10] * len(met) for code in codes}
-        release(source="mps", force=MET, level=level, counts=counts, months=met)
+        write_test_release(level=level, counts=counts, months=met, name=f"mps-{level}")
     city_areas = {Level.LSOA: ["E01000001", "E01000002"], Level.BOROUGH: [CITY]}
     for level, codes in city_areas.items():
         counts = {(areas[code].id, burglary.id): [2] * len(city) for code in codes}
-        release(source="police-uk", force=CITY_POLICE, level=level, counts=counts, months=city)
+        write_test_release(
+            source="police-uk",
+            force=CITY_POLICE,
+            level=level,
+            counts=counts,
+            months=city,
+            name=f"police-uk-{level}",
+        )
     return build_publication(log=lambda _: None)
 
 

@@ -6,17 +6,15 @@ come from a separate MPS release that may or may not add up to them.
 """
 
 from datetime import date
-from hashlib import sha256
 
 import pytest
 
 from areas.models import Level
-from crimestats.importers.writer import ReleaseData, write_release
 from crimestats.models import Category, Publication, PublishedFigure
 from crimestats.periods import add_months
 from crimestats.services import small_areas
 from crimestats.services.publish import build_publication, switch_to
-from crimestats.sources import MET
+from tests.crimestats.factories import write_test_release
 
 APRIL = date(2024, 4, 1)
 BARKING = "E09000002"
@@ -52,19 +50,8 @@ def publish_release(
         boroughs[(areas["E09000003"].id, category.id)] = [barnet] * len(span)
     london = {(areas["E12000007"].id, c.id): [900] * len(span) for c in majors}
     for level, counts in ((Level.WARD, wards), (Level.BOROUGH, boroughs), (Level.REGION, london)):
-        data = ReleaseData(
-            source="mps",
-            force=MET,
-            level=level,
-            layout="test",
-            months=span,
-            counts=counts,
-            current_months=span,
-        )
-        checksum = sha256(
-            f"{level}-{abbey_burglary}-{alibon}-{borough_extra}-{barnet}-{upload}".encode()
-        )
-        write_release(data=data, file_name=f"{level}.csv", checksum=checksum.hexdigest())
+        state = f"{level}-{abbey_burglary}-{alibon}-{borough_extra}-{barnet}-{upload}"
+        write_test_release(level=level, counts=counts, months=span, name=state)
     return build_publication(log=lambda _: None)
 
 

@@ -14,7 +14,6 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from areas.models import Level
-from crimestats.importers.writer import ReleaseData, write_release
 from crimestats.models import (
     Category,
     CurrentMonth,
@@ -28,7 +27,7 @@ from crimestats.services.union_audit import (
     audit_all_publications,
     public_publications,
 )
-from crimestats.sources import MET
+from tests.crimestats.factories import write_test_release
 
 BARKING, ABBEY, ALIBON = "E09000002", "E05000026", "E05000027"
 APRIL = date(2024, 4, 1)
@@ -54,16 +53,8 @@ def burglary():
 
 def release(areas, category, level: str, counts: dict[str, list[int]], months, name: str):
     """An MPS release of some areas' counts, current for its months (as the importers write)."""
-    data = ReleaseData(
-        source="mps",
-        force=MET,
-        level=level,
-        layout="test",
-        months=list(months),
-        counts={(areas[code].id, category.id): values for code, values in counts.items()},
-        current_months=list(months),
-    )
-    write_release(data=data, file_name=f"{name}.csv", checksum=name)
+    by_id = {(areas[code].id, category.id): values for code, values in counts.items()}
+    write_test_release(level=level, counts=by_id, months=months, name=name)
 
 
 def publish(areas, category, figures, *, latest: date, current: bool = True) -> Publication:
