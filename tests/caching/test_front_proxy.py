@@ -3,7 +3,6 @@
 
 import dataclasses
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -15,16 +14,11 @@ from django.conf import settings
 
 from caching import pointer, proxy
 from tests.caching.test_page_cache import BR, a_ward
+from tests.operations.own_postgres import free_port
 
 pytestmark = [pytest.mark.london, pytest.mark.django_db]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tests.load.bench import REPORT_DIR, ROOT, bench_database_url, page_timings, run_manage
+from tests.operations.own_redis import start_redis
 
 NGINX_PORT, APP_PORT, REDIS_PORT = 18000, 18001, 56390
 FRONT = f"http://127.0.0.1:{NGINX_PORT}"
@@ -54,31 +55,9 @@ class Stack:
         self.gunicorn: subprocess.Popen | None = None
 
     def start_redis(self) -> None:
-        self.redis = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(REDIS_PORT),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--maxmemory",
-                "512mb",
-                "--maxmemory-policy",
-                "allkeys-lru",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_for(
-            lambda: (
-                subprocess.run(
-                    ["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True
-                ).returncode
-                == 0
-            )
+        VAR.mkdir(parents=True, exist_ok=True)
+        self.redis = start_redis(
+            REDIS_PORT, VAR, "--maxmemory", "512mb", "--maxmemory-policy", "allkeys-lru"
         )
 
     def stop_redis(self) -> None:

@@ -3,9 +3,7 @@ upload, the upload worker killed half-way through a publish. Each says what was 
 failed and what was lost (nothing), and that the site recovers by itself."""
 
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -15,37 +13,8 @@ from django.urls import reverse
 
 from crimestats.models import AuditLog, Publication, Release, Upload
 from tests.crimestats.uploading import user_in
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis(port: int, folder: Path) -> subprocess.Popen:
-    """A throwaway Redis of the test's own (never the project's shared one)."""
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout:
-            return process
-        time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
+from tests.operations.own_postgres import free_port
+from tests.operations.own_redis import start_redis
 
 
 @pytest.fixture

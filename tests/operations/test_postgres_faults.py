@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from tests.operations.own_postgres import Cluster, free_port, wait_for
-from tests.operations.test_faults import start_redis
+from tests.operations.own_redis import start_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = str(ROOT / "tests" / "operations" / "probe.py")
