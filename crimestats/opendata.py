@@ -21,13 +21,9 @@ from crimestats.bands import BANDS
 from crimestats.importers.common import looks_like_formula
 from crimestats.models import Publication, PublishedFigure
 
+KEY_COLUMNS = ("area_code", "area_name", "level", "category", "period", "end_month")  # one figure
 COLUMNS = (
-    "area_code",
-    "area_name",
-    "level",
-    "category",
-    "period",
-    "end_month",
+    *KEY_COLUMNS,
     "shown_as",
     "status",
     "count",
@@ -251,12 +247,7 @@ def figures_geojson(request: HttpRequest, pk: int, level: str) -> StreamingHttpR
 
 
 CHANGE_COLUMNS = (
-    "area_code",
-    "area_name",
-    "level",
-    "category",
-    "period",
-    "end_month",
+    *KEY_COLUMNS,
     "before_shown_as",
     "before_status",
     "after_shown_as",
