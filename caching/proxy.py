@@ -16,6 +16,7 @@ Where no one can empty nginx's cache (the compose file: nginx runs in its own co
 `s-maxage`, as any shared cache would.
 """
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -56,18 +57,13 @@ def _redis_answers() -> bool:
         return False
 
 
-def empty_cache(folder: Path) -> int:
-    """Delete every cached page under `folder`; returns how many. Files only: nginx keeps the
-    directory levels, and reads a missing file as a page never cached."""
-    removed = 0
+def empty_cache(folder: Path) -> None:
+    """Delete every cached page under `folder`. Files only: nginx keeps the directory levels,
+    and reads a missing file as a page never cached."""
     for root, _, files in os.walk(folder):
         for name in files:
-            try:
+            with contextlib.suppress(FileNotFoundError):  # nginx dropped it meanwhile
                 os.unlink(os.path.join(root, name))
-                removed += 1
-            except FileNotFoundError:
-                continue  # nginx dropped it meanwhile
-    return removed
 
 
 def announce(current: Pointer | None, *, settle: bool = True) -> bool:

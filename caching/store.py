@@ -7,7 +7,6 @@ generation makes a new key, and old entries expire or are evicted (Redis runs wi
 
 import hashlib
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,15 +46,10 @@ class Entry:
     etag: str
 
 
-def page_query(request: HttpRequest) -> str:
-    """The parameters that make the page, each with the value the views read (the last one
-    given, as `QueryDict.get` does), in a fixed order."""
-    return urlencode([(k, request.GET[k]) for k in PAGE_PARAMETERS if k in request.GET])
-
-
 def page_key(pointer: Pointer, request: HttpRequest) -> str:
     # Pages name their own host (canonical link, embed code), so the host is part of the key.
-    where = f"{request.scheme}://{request.get_host()}{request.path}?{page_query(request)}"
+    query = page_views.kept_query(request, PAGE_PARAMETERS)
+    where = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
     digest = hashlib.sha256(where.encode()).hexdigest()[:32]
     return f"page:{pointer.publication_id}:{pointer.generation}:{digest}"
 

@@ -52,6 +52,12 @@ def unpublished_period_notice(period: Period, level: str) -> str:
 QUERY_PARAMETERS = ("crime", "period", "map")
 
 
+def kept_query(request: HttpRequest, names=QUERY_PARAMETERS) -> str:
+    """The query string cut down to `names`, each with the value the views read (the last one
+    given, as `QueryDict.get` does), in the order of `names`."""
+    return urlencode([(k, request.GET[k]) for k in names if k in request.GET])
+
+
 def _choose(request: HttpRequest, categories, level: str):
     """Category, period and map asked for in the query string; a bad one is a 400, not a 500.
 
@@ -211,7 +217,7 @@ def area(request: HttpRequest, level: str, code: str, slug: str = "") -> HttpRes
     if found is None:
         raise Http404(f"No {level} with code {code}")
     if slug != found.slug or code != found.code:
-        kept = urlencode([(k, request.GET[k]) for k in QUERY_PARAMETERS if k in request.GET])
+        kept = kept_query(request)
         return redirect(found.get_absolute_url() + (f"?{kept}" if kept else ""), permanent=True)
     return _render_area(request, found)
 
